@@ -1,0 +1,50 @@
+# agent_segments: two commands do everything on a fresh machine.
+#   make demo   set up, generate demo logs, dbt build, report the failing segments
+#   make test   set up, lint, and run every test (what .ci/run runs)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DATA := data/demo
+
+export AGENT_SEGMENTS_DB ?= data/agent_segments.duckdb
+# dbt reads profiles.yml from this folder; no ~/.dbt needed.
+export DBT_PROFILES_DIR := $(CURDIR)
+export DO_NOT_TRACK := 1
+
+.PHONY: demo test setup lint format build report clean
+
+demo: setup $(DEMO_DATA)/.generated
+	@mkdir -p $(dir $(AGENT_SEGMENTS_DB))
+	$(BIN)/dbt build --vars '{raw_path: $(DEMO_DATA)}' || true
+	$(BIN)/python scripts/report_segments.py --run-results target/run_results.json
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+$(DEMO_DATA)/.generated: scripts/generate_demo_data.py | setup
+	$(BIN)/python scripts/generate_demo_data.py --out $(DEMO_DATA)
+	touch $@
+
+# sqlfluff's dbt templater compiles every model, which lists the raw files:
+# it lints against the demo data and a scratch warehouse.
+lint: setup $(DEMO_DATA)/.generated
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	$(BIN)/dbt --warn-error parse
+	AGENT_SEGMENTS_DB=target/lint.duckdb $(BIN)/sqlfluff lint models tests/assert_*.sql analyses
+
+format: setup
+	$(BIN)/ruff format scripts tests
+	$(BIN)/ruff check --fix scripts tests
+
+clean:
+	rm -rf target logs data $(VENV)

@@ -1,0 +1,321 @@
+{#
+    One row per (dimension, segment value) with the statistics that judge it
+    against the whole population: Wilson interval, gap to the overall rate
+    and to the rest, concentration shares, one-sided Fisher exact p-value,
+    Benjamini-Hochberg q-value over every tested segment, empirical-Bayes
+    shrunken rate and the resulting status. Formulas: docs/definitions.md.
+#}
+{%- set z = agent_segments.normal_quantile(var('segment_confidence')) -%}
+{%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
+{%- if var('segment_gap_pp') is not number or var('segment_gap_pp') <= 0 or var('segment_gap_pp') >= 100 -%}
+    {{ exceptions.raise_compiler_error("The var segment_gap_pp must be a number of percentage points in (0, 100), got " ~ var('segment_gap_pp')) }}
+{%- endif -%}
+{%- if var('segment_fdr') is not number or var('segment_fdr') <= 0 or var('segment_fdr') >= 1 -%}
+    {{ exceptions.raise_compiler_error("The var segment_fdr must be a rate in (0, 1), got " ~ var('segment_fdr')) }}
+{%- endif -%}
+{%- if var('segment_min_tasks') is not number or var('segment_min_tasks') < 1 -%}
+    {{ exceptions.raise_compiler_error("The var segment_min_tasks must be a positive number of tasks, got " ~ var('segment_min_tasks')) }}
+{%- endif -%}
+
+with
+
+segment_counts as (
+
+    select * from {{ ref('int_segment_counts') }}
+
+),
+
+population as (
+
+    select
+        task_count as population_task_count,
+        completed_count as population_completed_count,
+        task_count - completed_count as population_failed_count
+
+    from segment_counts
+    where dimension = '(overall)'
+
+),
+
+segments as (
+
+    select
+        segment_counts.dimension,
+        segment_counts.segment_value,
+        segment_counts.task_count,
+        segment_counts.completed_count,
+        segment_counts.excluded_count,
+        population.population_task_count,
+        population.population_completed_count,
+        population.population_failed_count,
+        segment_counts.task_count - segment_counts.completed_count as failed_count,
+        segment_counts.completed_count / cast(segment_counts.task_count as double) as completion_rate,
+        population.population_completed_count
+        / cast(population.population_task_count as double) as overall_completion_rate
+
+    from segment_counts
+
+    cross join population
+
+    where segment_counts.dimension <> '(overall)'
+
+),
+
+-- Fisher's exact test, one-sided: how likely is a segment of this size to
+-- hold at least this many of the population's failures by chance? The sum
+-- runs over the hypergeometric upper tail, cut where the terms are below
+-- double precision (20 + 12 standard deviations past the larger of the
+-- observed count and the mean).
+tested_segments as (
+
+    select
+        dimension,
+        segment_value,
+        task_count,
+        failed_count,
+        population_task_count,
+        population_failed_count,
+        least(
+            task_count,
+            population_failed_count,
+            cast(floor(
+                greatest(
+                    cast(failed_count as double),
+                    task_count * population_failed_count / cast(population_task_count as double)
+                )
+                + 20
+                + 12 * sqrt(
+                    task_count
+                    * (population_failed_count / cast(population_task_count as double))
+                    * (1 - population_failed_count / cast(population_task_count as double))
+                    * (population_task_count - task_count)
+                    / cast(greatest(population_task_count - 1, 1) as double)
+                )
+            ) as {{ dbt.type_bigint() }})
+        ) as tail_stop
+
+    from segments
+    where task_count >= {{ var('segment_min_tasks') }}
+
+),
+
+fisher_tail_terms as (
+
+    select
+        dimension,
+        segment_value,
+        task_count,
+        population_task_count,
+        population_failed_count,
+        {{ agent_segments.integer_range_rows('failed_count', 'tail_stop') }} as tail_failed_count
+
+    from tested_segments
+
+),
+
+fisher_p_values as (
+
+    select
+        dimension,
+        segment_value,
+        least(1.0, sum(exp(
+            {{ agent_segments.log_choose('population_failed_count', 'tail_failed_count') }}
+            + {{ agent_segments.log_choose('population_task_count - population_failed_count', 'task_count - tail_failed_count') }}
+            - {{ agent_segments.log_choose('population_task_count', 'task_count') }}
+        ))) as p_value
+
+    from fisher_tail_terms
+    group by dimension, segment_value
+
+),
+
+-- Benjamini-Hochberg over every tested segment of every dimension:
+-- q_(i) = min over j >= i of m * p_(j) / j.
+p_values_ranked as (
+
+    select
+        dimension,
+        segment_value,
+        p_value,
+        row_number() over (order by p_value, dimension, segment_value) as p_value_rank,
+        count(*) over () as tested_segment_count
+
+    from fisher_p_values
+
+),
+
+q_values as (
+
+    select
+        dimension,
+        segment_value,
+        p_value,
+        least(1.0, min(tested_segment_count * p_value / p_value_rank) over (
+            order by p_value_rank desc
+            rows between unbounded preceding and current row
+        )) as q_value
+
+    from p_values_ranked
+
+),
+
+-- Empirical Bayes: one beta prior per dimension, fitted by the method of
+-- moments, pulls small segments toward their dimension's mean.
+dimension_means as (
+
+    select
+        dimension,
+        sum(completed_count) / cast(sum(task_count) as double) as prior_mean,
+        var_pop(completion_rate) as rate_variance
+
+    from segments
+    group by dimension
+
+),
+
+dimension_priors as (
+
+    select
+        dimension_means.dimension,
+        dimension_means.prior_mean,
+        dimension_means.rate_variance - avg(
+            dimension_means.prior_mean * (1 - dimension_means.prior_mean) / segments.task_count
+        ) as between_segment_variance
+
+    from dimension_means
+
+    inner join segments
+        on dimension_means.dimension = segments.dimension
+
+    group by dimension_means.dimension, dimension_means.prior_mean, dimension_means.rate_variance
+
+),
+
+dimension_prior_strengths as (
+
+    select
+        dimension,
+        prior_mean,
+        between_segment_variance,
+        case
+            when between_segment_variance > 0
+                then prior_mean * (1 - prior_mean) / between_segment_variance - 1
+        end as prior_strength
+
+    from dimension_priors
+
+),
+
+scored as (
+
+    select
+        segments.dimension,
+        segments.segment_value,
+        segments.task_count,
+        segments.completed_count,
+        segments.failed_count,
+        segments.excluded_count,
+        segments.completion_rate,
+        {{ agent_segments.wilson_bound('segments.completed_count', 'segments.task_count', z, 'lower') }}
+            as completion_rate_ci_low,
+        {{ agent_segments.wilson_bound('segments.completed_count', 'segments.task_count', z, 'upper') }}
+            as completion_rate_ci_high,
+        segments.overall_completion_rate,
+        segments.overall_completion_rate - {{ gap_rate }} as alert_threshold_rate,
+        100 * (segments.overall_completion_rate - segments.completion_rate) as gap_pp,
+        case
+            when segments.population_task_count > segments.task_count
+                then
+                    (segments.population_completed_count - segments.completed_count)
+                    / cast(segments.population_task_count - segments.task_count as double)
+        end as rest_completion_rate,
+        case
+            when segments.population_failed_count > 0
+                then segments.failed_count / cast(segments.population_failed_count as double)
+        end as failure_share,
+        segments.task_count / cast(segments.population_task_count as double) as traffic_share,
+        case
+            when segments.population_failed_count > 0
+                then
+                    (segments.failed_count / cast(segments.task_count as double))
+                    / (segments.population_failed_count / cast(segments.population_task_count as double))
+        end as lift,
+        case
+            when segments.population_failed_count > 0 and segments.population_task_count > segments.task_count
+                then (
+                    segments.failed_count
+                    - segments.task_count
+                    * (segments.population_failed_count - segments.failed_count)
+                    / cast(segments.population_task_count - segments.task_count as double)
+                ) / segments.population_failed_count
+        end as attributable_share,
+        q_values.p_value,
+        q_values.q_value,
+        case
+            when
+                dimension_prior_strengths.between_segment_variance <= 0
+                or dimension_prior_strengths.between_segment_variance is null
+                then dimension_prior_strengths.prior_mean
+            when dimension_prior_strengths.prior_strength <= 0 then segments.completion_rate
+            else
+                (
+                    segments.completed_count
+                    + dimension_prior_strengths.prior_mean * dimension_prior_strengths.prior_strength
+                )
+                / (segments.task_count + dimension_prior_strengths.prior_strength)
+        end as shrunk_completion_rate,
+        segments.task_count >= {{ var('segment_min_tasks') }} as is_tested
+
+    from segments
+
+    left join q_values
+        on
+            segments.dimension = q_values.dimension
+            and segments.segment_value = q_values.segment_value
+
+    left join dimension_prior_strengths
+        on segments.dimension = dimension_prior_strengths.dimension
+
+),
+
+final as (
+
+    select
+        dimension,
+        segment_value,
+        case
+            when
+                is_tested
+                and completion_rate_ci_high < alert_threshold_rate
+                and q_value <= {{ var('segment_fdr') }}
+                then 'alert'
+            when shrunk_completion_rate < alert_threshold_rate then 'watch'
+            else 'ok'
+        end as status,
+        task_count,
+        completed_count,
+        failed_count,
+        excluded_count,
+        completion_rate,
+        completion_rate_ci_low,
+        completion_rate_ci_high,
+        overall_completion_rate,
+        alert_threshold_rate,
+        gap_pp,
+        rest_completion_rate,
+        100 * (rest_completion_rate - completion_rate) as gap_to_rest_pp,
+        failure_share,
+        traffic_share,
+        lift,
+        attributable_share,
+        p_value,
+        q_value,
+        shrunk_completion_rate,
+        is_tested,
+        completion_rate < alert_threshold_rate as is_naive_gap
+
+    from scored
+
+)
+
+select * from final

@@ -1,0 +1,172 @@
+{#
+    A table, not a view: the raw files are read and parsed once here, and
+    both the accepted (fct_task_runs) and the rejected (rejected_task_runs)
+    sides read the result.
+#}
+{{ config(materialized='table') }}
+
+{#
+    One row per raw record, with the rejection rule it breaks (if any).
+    Rules apply in the order of docs/definitions.md, section 2; the first
+    that applies names the rejection, so every record has at most one reason.
+#}
+
+with
+
+task_runs as (
+
+    select * from {{ ref('stg_agent_logs__task_runs') }}
+
+),
+
+task_status_outcomes as (
+
+    select * from {{ ref('task_status_outcomes') }}
+
+),
+
+build_clock as (
+
+    -- Start times beyond this are clock or parsing errors, not tasks.
+    select
+        {{ dbt.dateadd(
+            'hour',
+            var('max_clock_skew_hours'),
+            'cast(' ~ dbt.current_timestamp() ~ ' as timestamp)'
+        ) }} as latest_plausible_started_at
+
+),
+
+task_runs_with_outcome as (
+
+    select
+        task_runs.*,
+        task_status_outcomes.outcome,
+        build_clock.latest_plausible_started_at
+
+    from task_runs
+
+    cross join build_clock
+
+    left join task_status_outcomes
+        on task_runs.status_key = task_status_outcomes.raw_status
+
+),
+
+record_rules_checked as (
+
+    select
+        *,
+        case
+            when not is_valid_json then 'malformed_json'
+            when not is_json_object then 'record_not_an_object'
+            when invalid_type_field is not null then 'invalid_type'
+            when
+                task_run_id is null
+                or task_type is null
+                or started_at_text is null
+                or raw_status is null
+                then 'missing_required_field'
+            when
+                started_at is null
+                or (finished_at_text is not null and finished_at is null)
+                then 'unparseable_timestamp'
+            when started_at > latest_plausible_started_at then 'timestamp_in_future'
+            when outcome is null then 'unknown_status'
+            when not is_input_object then 'input_not_an_object'
+            when not is_attributes_object then 'attributes_not_an_object'
+        end as record_rejection_reason,
+        case
+            when not is_valid_json or not is_json_object then null
+            when invalid_type_field is not null then invalid_type_field
+            when task_run_id is null then 'task_run_id'
+            when task_type is null then 'task_type'
+            when started_at_text is null then 'started_at'
+            when raw_status is null then 'status'
+            when started_at is null then 'started_at: ' || started_at_text
+            when finished_at_text is not null and finished_at is null then 'finished_at: ' || finished_at_text
+            when started_at > latest_plausible_started_at then 'started_at: ' || started_at_text
+            when outcome is null then raw_status
+            when not is_input_object then 'input'
+            when not is_attributes_object then 'attributes'
+        end as record_rejection_detail
+
+    from task_runs_with_outcome
+
+),
+
+deliveries_ranked as (
+
+    -- Among records that pass every other rule, the latest delivery of a
+    -- task_run_id wins: later files and later lines supersede earlier ones.
+    select
+        *,
+        case
+            when record_rejection_reason is null
+                then row_number() over (
+                    partition by task_run_id, record_rejection_reason is null
+                    order by source_file desc, record_number desc
+                )
+        end as delivery_rank,
+        case
+            when record_rejection_reason is null
+                then first_value(record_content_hash) over (
+                    partition by task_run_id, record_rejection_reason is null
+                    order by source_file desc, record_number desc
+                )
+        end as kept_content_hash,
+        case
+            when record_rejection_reason is null
+                then first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over (
+                    partition by task_run_id, record_rejection_reason is null
+                    order by source_file desc, record_number desc
+                )
+        end as kept_record_location
+
+    from record_rules_checked
+
+),
+
+validated as (
+
+    select
+        source_file,
+        record_number,
+        task_run_id,
+        task_id,
+        user_id,
+        customer_id,
+        agent_name,
+        agent_version,
+        task_type,
+        team,
+        raw_status,
+        outcome,
+        error_type,
+        request_text,
+        input_json,
+        attributes_json,
+        raw_record,
+        attempt,
+        latency_ms,
+        cost_usd,
+        input_tokens,
+        output_tokens,
+        started_at,
+        finished_at,
+        case
+            when record_rejection_reason is not null then record_rejection_reason
+            when delivery_rank > 1 and record_content_hash = kept_content_hash then 'duplicate_delivery'
+            when delivery_rank > 1 then 'conflicting_duplicate'
+        end as rejection_reason,
+        case
+            when record_rejection_reason is not null then record_rejection_detail
+            when delivery_rank > 1 then 'task_run_id ' || task_run_id || ' kept at ' || kept_record_location
+        end as rejection_detail,
+        record_rejection_reason is null and delivery_rank = 1 as is_accepted
+
+    from deliveries_ranked
+
+)
+
+select * from validated

@@ -1,0 +1,55 @@
+{#
+    One row per task: its deciding (latest) run, the outcome, the attempt
+    count and every segment feature. BI tools and the segment marts read it.
+#}
+
+with
+
+tasks as (
+
+    select * from {{ ref('int_tasks_joined_to_customers_and_users') }}
+
+),
+
+final as (
+
+    select
+        task_id,
+        task_run_id,
+        user_id,
+        customer_id,
+        agent_name,
+        agent_version,
+        task_type,
+        team,
+        customer_tier,
+        raw_status,
+        outcome,
+        error_type,
+        missing_required_fields,
+        missing_required_fields_bucket,
+        input_length_bucket,
+        request_complexity_bucket,
+        attributes_json,
+        attempt,
+        attempt_count,
+        required_field_count,
+        missing_required_field_count,
+        input_length_chars,
+        request_part_count,
+        duration_seconds,
+        latency_ms,
+        cost_usd,
+        input_tokens,
+        output_tokens,
+        is_counted,
+        is_success,
+        cast(started_at as date) as started_date,
+        started_at,
+        finished_at
+
+    from tasks
+
+)
+
+select * from final
