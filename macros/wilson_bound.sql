@@ -17,9 +17,11 @@
     case
         when {{ trials }} > 0 then
             {%- if bound == 'lower' %}
-            greatest(0.0, {{ center }} - {{ half_width }})
+            -- Exactly 0 with no successes; the formula only rounds to it.
+            case when {{ successes }} = 0 then 0.0 else greatest(0.0, {{ center }} - {{ half_width }}) end
             {%- else %}
-            least(1.0, {{ center }} + {{ half_width }})
+            -- Exactly 1 with no failures; the formula only rounds to it.
+            case when {{ successes }} = {{ trials }} then 1.0 else least(1.0, {{ center }} + {{ half_width }}) end
             {%- endif %}
     end
 {%- endmacro %}
