@@ -1,52 +1,52 @@
 -- sqlfluff:dialect:postgres
 -- (sqlfluff's duckdb dialect cannot parse GROUPING SETS; the SQL here is plain ANSI.)
 {#
-    One row per (dimension, segment value) with its task counts, for every
-    dimension in the var segment_dimensions, plus one row for the whole
-    population (dimension '(overall)', segment value '(all)'). One GROUP BY GROUPING SETS pass
-    over the tasks: the fact table is scanned once, not once per dimension.
+    One row per slice: a combination of 1 to max_slice_level segment values
+    (macros/segment_slice_sets.sql), with its task counts, plus one row for
+    the whole population (slice_level 0). One GROUP BY GROUPING SETS pass over
+    the tasks: the table is scanned once, not once per dimension or
+    combination. A dimension column is null where the slice does not
+    constrain it ("any"); real missing values are already '(missing)'.
 #}
-{%- set dimensions = agent_segments.segment_dimensions() -%}
+{%- set dimensions = agent_segments.segment_dimensions() | sort(attribute='name') -%}
+{%- set slice_sets = agent_segments.segment_slice_sets() -%}
 
 with
 
-tasks as (
-
-    select * from {{ ref('fct_task_runs') }}
-
-),
-
 task_segment_values as (
 
-    -- A real missing value becomes the segment '(missing)' before grouping,
-    -- so a null below can only mean "not grouped by this dimension".
-    select
-        {%- for dimension in dimensions %}
-        coalesce(cast({{ dimension.expression }} as {{ dbt.type_string() }}), '(missing)') as {{ dimension.column }},
-        {%- endfor %}
-        outcome,
-        is_counted,
-        is_success
-
-    from tasks
+    select * from {{ ref('int_tasks_segment_values') }}
 
 ),
 
-segment_counts as (
+slice_counts as (
 
     select
-        case
-            {%- for dimension in dimensions %}
-            when grouping({{ dimension.column }}) = 0 then '{{ dimension.name }}'
+        {%- for dimension in dimensions %}
+        {{ dimension.column }},
+        {%- endfor %}
+        concat_ws(
+            ' AND '
+            {%- for dimension in dimensions %},
+            case when grouping({{ dimension.column }}) = 0 then '{{ dimension.name }}' end
             {%- endfor %}
-            else '(overall)'
-        end as dimension,
-        coalesce(
-            {%- for dimension in dimensions %}
-            {{ dimension.column }},
+        ) as slice_dimensions,
+        concat_ws(
+            ' AND '
+            {%- for dimension in dimensions %},
+            case when grouping({{ dimension.column }}) = 0 then '{{ dimension.name }}=' || {{ dimension.column }} end
             {%- endfor %}
-            '(all)'
-        ) as segment_value,
+        ) as slice_key,
+        concat_ws(
+            ' AND '
+            {%- for dimension in dimensions %},
+            case when grouping({{ dimension.column }}) = 0 then {{ dimension.column }} end
+            {%- endfor %}
+        ) as slice_values,
+        0
+        {%- for dimension in dimensions %}
+        + 1 - grouping({{ dimension.column }})
+        {%- endfor %} as slice_level,
         count(case when is_counted then 1 end) as task_count,
         count(case when is_success then 1 end) as completed_count,
         count(case when outcome = 'excluded' then 1 end) as excluded_count
@@ -54,16 +54,18 @@ segment_counts as (
     from task_segment_values
 
     group by grouping sets (
-        {%- for dimension in dimensions %}
-        ({{ dimension.column }}),
+        {%- for slice_set in slice_sets %}
+        ({{ slice_set | map(attribute='column') | join(', ') }}),
         {%- endfor %}
-        -- The grand total, in the same pass: the population every segment is
-        -- compared with.
+        -- The population, in the same pass.
         ()
     )
 
 )
 
-select * from segment_counts
--- A segment with no counted task has no rate to judge.
-where task_count > 0
+select * from slice_counts
+-- A single segment is kept whatever its size (segment_completion lists
+-- them all); a combination needs the minimum support to be worth a row.
+where slice_level = 0
+    or (slice_level = 1 and task_count > 0)
+    or task_count >= {{ var('slice_min_support') }}

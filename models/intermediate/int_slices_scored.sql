@@ -1,10 +1,18 @@
 {#
-    One row per (dimension, segment value) with the statistics that judge it
-    against the whole population: Wilson interval, gap to the overall rate
-    and to the rest, concentration shares, one-sided Fisher exact p-value,
-    Benjamini-Hochberg q-value over every tested segment, empirical-Bayes
-    shrunken rate and the resulting status. Formulas: docs/definitions.md.
+    One row per slice (a single segment or a combination) with the
+    statistics that judge it against the whole population: Wilson interval,
+    gap to the overall rate and to the rest, concentration shares, one-sided
+    Fisher exact p-value, Benjamini-Hochberg q-value over every tested slice
+    of the run, empirical-Bayes shrunken rate, the resulting status, and for
+    a combination whether it only repeats an alerting parent.
+    Formulas: docs/definitions.md.
 #}
+{#
+    A table: the Fisher sums are the expensive step, and four marts read
+    the result.
+#}
+{{ config(materialized='table') }}
+{%- set dimensions = agent_segments.segment_dimensions() | sort(attribute='name') -%}
 {%- set z = agent_segments.normal_quantile(var('segment_confidence')) -%}
 {%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
 {%- if var('segment_gap_pp') is not number or var('segment_gap_pp') <= 0 or var('segment_gap_pp') >= 100 -%}
@@ -19,9 +27,9 @@
 
 with
 
-segment_counts as (
+slice_counts as (
 
-    select * from {{ ref('int_segment_counts') }}
+    select * from {{ ref('int_slice_counts') }}
 
 ),
 
@@ -32,32 +40,37 @@ population as (
         completed_count as population_completed_count,
         task_count - completed_count as population_failed_count
 
-    from segment_counts
-    where dimension = '(overall)'
+    from slice_counts
+    where slice_level = 0
 
 ),
 
 segments as (
 
     select
-        segment_counts.dimension,
-        segment_counts.segment_value,
-        segment_counts.task_count,
-        segment_counts.completed_count,
-        segment_counts.excluded_count,
+        slice_counts.slice_key,
+        slice_counts.slice_dimensions,
+        slice_counts.slice_values,
+        {%- for dimension in dimensions %}
+        slice_counts.{{ dimension.column }},
+        {%- endfor %}
+        slice_counts.slice_level,
+        slice_counts.task_count,
+        slice_counts.completed_count,
+        slice_counts.excluded_count,
         population.population_task_count,
         population.population_completed_count,
         population.population_failed_count,
-        segment_counts.task_count - segment_counts.completed_count as failed_count,
-        segment_counts.completed_count / cast(segment_counts.task_count as double) as completion_rate,
+        slice_counts.task_count - slice_counts.completed_count as failed_count,
+        slice_counts.completed_count / cast(slice_counts.task_count as double) as completion_rate,
         population.population_completed_count
         / cast(population.population_task_count as double) as overall_completion_rate
 
-    from segment_counts
+    from slice_counts
 
     cross join population
 
-    where segment_counts.dimension <> '(overall)'
+    where slice_counts.slice_level > 0
 
 ),
 
@@ -69,8 +82,7 @@ segments as (
 tested_segments as (
 
     select
-        dimension,
-        segment_value,
+        slice_key,
         task_count,
         failed_count,
         population_task_count,
@@ -102,8 +114,7 @@ tested_segments as (
 fisher_tail_terms as (
 
     select
-        dimension,
-        segment_value,
+        slice_key,
         task_count,
         population_task_count,
         population_failed_count,
@@ -116,8 +127,7 @@ fisher_tail_terms as (
 fisher_p_values as (
 
     select
-        dimension,
-        segment_value,
+        slice_key,
         least(1.0, sum(exp(
             {{ agent_segments.log_choose('population_failed_count', 'tail_failed_count') }}
             + {{ agent_segments.log_choose('population_task_count - population_failed_count', 'task_count - tail_failed_count') }}
@@ -125,19 +135,18 @@ fisher_p_values as (
         ))) as p_value
 
     from fisher_tail_terms
-    group by dimension, segment_value
+    group by slice_key
 
 ),
 
--- Benjamini-Hochberg over every tested segment of every dimension:
--- q_(i) = min over j >= i of m * p_(j) / j.
+-- Benjamini-Hochberg over every tested slice of the run, single segments
+-- and combinations alike: q_(i) = min over j >= i of m * p_(j) / j.
 p_values_ranked as (
 
     select
-        dimension,
-        segment_value,
+        slice_key,
         p_value,
-        row_number() over (order by p_value, dimension, segment_value) as p_value_rank,
+        row_number() over (order by p_value, slice_key) as p_value_rank,
         count(*) over () as tested_segment_count
 
     from fisher_p_values
@@ -147,8 +156,7 @@ p_values_ranked as (
 q_values as (
 
     select
-        dimension,
-        segment_value,
+        slice_key,
         p_value,
         least(1.0, min(tested_segment_count * p_value / p_value_rank) over (
             order by p_value_rank desc
@@ -159,24 +167,25 @@ q_values as (
 
 ),
 
--- Empirical Bayes: one beta prior per dimension, fitted by the method of
--- moments, pulls small segments toward their dimension's mean.
+-- Empirical Bayes: one beta prior per dimension or combination of
+-- dimensions, fitted by the method of moments, pulls small slices toward
+-- their siblings' mean.
 dimension_means as (
 
     select
-        dimension,
+        slice_dimensions,
         sum(completed_count) / cast(sum(task_count) as double) as prior_mean,
         var_pop(completion_rate) as rate_variance
 
     from segments
-    group by dimension
+    group by slice_dimensions
 
 ),
 
 dimension_priors as (
 
     select
-        dimension_means.dimension,
+        dimension_means.slice_dimensions,
         dimension_means.prior_mean,
         dimension_means.rate_variance - avg(
             dimension_means.prior_mean * (1 - dimension_means.prior_mean) / segments.task_count
@@ -185,16 +194,16 @@ dimension_priors as (
     from dimension_means
 
     inner join segments
-        on dimension_means.dimension = segments.dimension
+        on dimension_means.slice_dimensions = segments.slice_dimensions
 
-    group by dimension_means.dimension, dimension_means.prior_mean, dimension_means.rate_variance
+    group by dimension_means.slice_dimensions, dimension_means.prior_mean, dimension_means.rate_variance
 
 ),
 
 dimension_prior_strengths as (
 
     select
-        dimension,
+        slice_dimensions,
         prior_mean,
         between_segment_variance,
         case
@@ -209,8 +218,13 @@ dimension_prior_strengths as (
 scored as (
 
     select
-        segments.dimension,
-        segments.segment_value,
+        segments.slice_key,
+        segments.slice_dimensions,
+        segments.slice_values,
+        {%- for dimension in dimensions %}
+        segments.{{ dimension.column }},
+        {%- endfor %}
+        segments.slice_level,
         segments.task_count,
         segments.completed_count,
         segments.failed_count,
@@ -269,20 +283,23 @@ scored as (
     from segments
 
     left join q_values
-        on
-            segments.dimension = q_values.dimension
-            and segments.segment_value = q_values.segment_value
+        on segments.slice_key = q_values.slice_key
 
     left join dimension_prior_strengths
-        on segments.dimension = dimension_prior_strengths.dimension
+        on segments.slice_dimensions = dimension_prior_strengths.slice_dimensions
 
 ),
 
-final as (
+statused as (
 
     select
-        dimension,
-        segment_value,
+        slice_key,
+        slice_dimensions,
+        slice_values,
+        {%- for dimension in dimensions %}
+        {{ dimension.column }},
+        {%- endfor %}
+        slice_level,
         case
             when
                 is_tested
@@ -315,6 +332,79 @@ final as (
         completion_rate < alert_threshold_rate as is_naive_gap
 
     from scored
+
+),
+
+-- A combination inside an alerting parent (the same slice with one
+-- predicate fewer) that is not confidently worse than that parent says
+-- nothing new: it is reported under the parent, not as its own alert.
+alerting_parents as (
+
+    {%- for dropped in dimensions %}
+    select
+        child.slice_key,
+        parent.slice_key as parent_slice_key,
+        parent.completion_rate as parent_completion_rate
+
+    from statused as child
+
+    inner join statused as parent
+        on
+            parent.slice_level = child.slice_level - 1
+            and child.{{ dropped.column }} is not null
+            and parent.{{ dropped.column }} is null
+            {%- for kept in dimensions if kept.column != dropped.column %}
+            and child.{{ kept.column }} is not distinct from parent.{{ kept.column }}
+            {%- endfor %}
+
+    where
+        child.status = 'alert'
+        and parent.status = 'alert'
+        and child.completion_rate_ci_high >= parent.completion_rate - {{ var('slice_redundancy_margin') }}
+    {% if not loop.last %}
+    union all
+    {% endif %}
+    {%- endfor %}
+
+),
+
+alerting_parents_ranked as (
+
+    select
+        slice_key,
+        parent_slice_key,
+        row_number() over (
+            partition by slice_key
+            order by parent_completion_rate, parent_slice_key
+        ) as parent_rank
+
+    from alerting_parents
+
+),
+
+redundant_slices as (
+
+    -- Named under the worst such parent.
+    select
+        slice_key,
+        parent_slice_key as redundant_under_slice_key
+
+    from alerting_parents_ranked
+    where parent_rank = 1
+
+),
+
+final as (
+
+    select
+        statused.*,
+        redundant_slices.slice_key is not null as is_redundant,
+        redundant_slices.redundant_under_slice_key
+
+    from statused
+
+    left join redundant_slices
+        on statused.slice_key = redundant_slices.slice_key
 
 )
 

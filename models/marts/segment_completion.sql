@@ -1,22 +1,23 @@
 {#
     One row per (dimension, segment value): completion of the segment's
     tasks against the whole population, with honest statistics and a status
-    (alert / watch / ok). The table BI tools chart and the gap test gates.
+    (alert / watch / ok). The single-dimension slices of int_slices_scored:
+    the table BI tools chart and the gap test gates.
 #}
 
 with
 
-segments_scored as (
+slices_scored as (
 
-    select * from {{ ref('int_segments_scored') }}
+    select * from {{ ref('int_slices_scored') }}
 
 ),
 
 final as (
 
     select
-        dimension,
-        segment_value,
+        slice_dimensions as dimension,
+        slice_values as segment_value,
         status,
         task_count,
         completed_count,
@@ -40,7 +41,8 @@ final as (
         is_tested,
         is_naive_gap
 
-    from segments_scored
+    from slices_scored
+    where slice_level = 1
 
 )
 

@@ -1,0 +1,113 @@
+{#
+    One row per slice: every single segment and every combination of up to
+    max_slice_level segment values with enough tasks, with the statistics of
+    segment_completion, one column per dimension (null = any), whether a
+    combination only repeats an alerting parent, and for an alert a handful of
+    its latest failed task ids to open.
+#}
+{%- set dimensions = agent_segments.segment_dimensions() | sort(attribute='name') -%}
+{%- set example_count = 5 -%}
+
+with
+
+slices_scored as (
+
+    select * from {{ ref('int_slices_scored') }}
+
+),
+
+task_segment_values as (
+
+    select * from {{ ref('int_tasks_segment_values') }}
+
+),
+
+alerting_slices as (
+
+    select * from slices_scored
+    where status = 'alert' and not is_redundant
+
+),
+
+alerting_slice_failures as (
+
+    -- Only the few alerting slices are matched against tasks.
+    select
+        alerting_slices.slice_key,
+        task_segment_values.task_id,
+        row_number() over (
+            partition by alerting_slices.slice_key
+            order by task_segment_values.started_at desc, task_segment_values.task_id
+        ) as failure_recency_rank
+
+    from alerting_slices
+
+    inner join task_segment_values
+        on
+            task_segment_values.is_counted
+            and not task_segment_values.is_success
+            {%- for dimension in dimensions %}
+            and (
+                alerting_slices.{{ dimension.column }} is null
+                or alerting_slices.{{ dimension.column }} = task_segment_values.{{ dimension.column }}
+            )
+            {%- endfor %}
+
+),
+
+example_failed_tasks as (
+
+    select
+        slice_key,
+        {{ dbt.listagg('task_id', "', '", 'order by failure_recency_rank') }} as example_failed_task_ids
+
+    from alerting_slice_failures
+    where failure_recency_rank <= {{ example_count }}
+    group by slice_key
+
+),
+
+final as (
+
+    select
+        slices_scored.slice_key,
+        slices_scored.slice_dimensions,
+        slices_scored.slice_values,
+        {%- for dimension in dimensions %}
+        slices_scored.{{ dimension.column }},
+        {%- endfor %}
+        slices_scored.status,
+        slices_scored.redundant_under_slice_key,
+        example_failed_tasks.example_failed_task_ids,
+        slices_scored.slice_level,
+        slices_scored.task_count,
+        slices_scored.completed_count,
+        slices_scored.failed_count,
+        slices_scored.excluded_count,
+        slices_scored.completion_rate,
+        slices_scored.completion_rate_ci_low,
+        slices_scored.completion_rate_ci_high,
+        slices_scored.overall_completion_rate,
+        slices_scored.alert_threshold_rate,
+        slices_scored.gap_pp,
+        slices_scored.rest_completion_rate,
+        slices_scored.gap_to_rest_pp,
+        slices_scored.failure_share,
+        slices_scored.traffic_share,
+        slices_scored.lift,
+        slices_scored.attributable_share,
+        slices_scored.p_value,
+        slices_scored.q_value,
+        slices_scored.shrunk_completion_rate,
+        slices_scored.is_tested,
+        slices_scored.is_naive_gap,
+        slices_scored.is_redundant
+
+    from slices_scored
+
+    left join example_failed_tasks
+        on slices_scored.slice_key = example_failed_tasks.slice_key
+
+)
+
+select * from final
