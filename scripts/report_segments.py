@@ -1,6 +1,8 @@
-"""Print the segments a dbt build found below the aggregate, and where the marts are.
+"""Print what a dbt build found: the segments and combinations far below the aggregate.
 
-Reads dbt's run_results.json and the DuckDB warehouse. Exits 0 when the build
+Ranked by their share of all failures, in plain words, with the attribution
+of a combination's gap to its parts and failed task ids to open. Reads dbt's
+run_results.json and the DuckDB warehouse. Exits 0 when the build
 succeeded or failed only because the gap test found segments in alert (that is
 the CI gate doing its job); exits 1 when anything else failed, or the
 warehouse has no marts.
@@ -47,50 +49,75 @@ def format_percent(rate: float | None) -> str:
     return "-" if rate is None else f"{100 * rate:.1f}%"
 
 
-def print_segments(con: duckdb.DuckDBPyConnection, limit: int) -> int:
-    """Print alerting segments, then the watch list; return the number of alerts."""
-    overall = con.execute(
-        "select max(overall_completion_rate), count(*) from marts.segment_completion"
-    ).fetchall()[0]
-    task_totals = con.execute(
-        "select count(*) filter (where is_counted), count(*) from marts.fct_task_runs"
+def describe_slice(slice_key: str) -> str:
+    """'customer_tier=enterprise AND missing_required_fields=3+' -> plain words."""
+    return " + ".join(predicate.replace("=", " = ", 1) for predicate in slice_key.split(" AND "))
+
+
+def print_findings(con: duckdb.DuckDBPyConnection, limit: int) -> int:
+    """Print the run's findings, biggest first; return the number of alerts."""
+    overall_rate, counted, total = con.execute(
+        """
+        select avg(case when is_success then 1.0 else 0.0 end) filter (where is_counted),
+               count(*) filter (where is_counted), count(*)
+        from marts.fct_task_runs
+        """
     ).fetchall()[0]
     rejected = con.execute("select count(*) from marts.rejected_task_runs").fetchall()[0][0]
     print(
-        f"Overall completion {format_percent(overall[0])} over {task_totals[0]:,} counted tasks "
-        f"({task_totals[1]:,} tasks; {rejected:,} raw records rejected, "
-        "see marts.rejected_task_runs)."
+        f"Overall completion {format_percent(overall_rate)} over {counted:,} counted tasks "
+        f"({total:,} tasks; {rejected:,} raw records rejected, see marts.rejected_task_runs)."
     )
-    rows = con.execute(
+    alerts = con.execute(
         """
-        select dimension, segment_value, status, task_count, completion_rate,
-               completion_rate_ci_low, completion_rate_ci_high, gap_pp, failure_share,
-               traffic_share, q_value
-        from marts.segment_completion
-        where status in ('alert', 'watch')
-        order by status, gap_pp desc
+        select slice_key, completion_rate, completion_rate_ci_low, completion_rate_ci_high,
+               overall_completion_rate, task_count, failure_share, attributable_share,
+               example_failed_task_ids,
+               (select count(*) from marts.segment_slices as narrower
+                where narrower.redundant_under_slice_key = slices.slice_key) as narrower_count
+        from marts.segment_slices as slices
+        where status = 'alert' and not is_redundant
+        order by attributable_share desc nulls last, gap_pp desc
         """
     ).fetchall()
-    alerts = [row for row in rows if row[2] == "alert"]
-    watch = [row for row in rows if row[2] == "watch"]
+    attribution = con.execute(
+        """
+        select slice_key, predicate_dimension, predicate_value, contribution_share
+        from marts.slice_attribution
+        order by slice_key, contribution_share desc
+        """
+    ).fetchall()
     if not alerts:
-        print("No segment is in alert.")
+        print("No segment or combination is in alert.")
     else:
-        print(f"\n{len(alerts)} segment(s) in ALERT (rate, interval, gap below overall):")
-    for section, section_rows in (("", alerts), ("watch", watch)):
-        if section and section_rows:
-            print(
-                f"\n{len(section_rows)} segment(s) to WATCH (below threshold, evidence too thin):"
-            )
-        for dim, value, _, n, rate, low, high, gap, fail_share, traffic, q in section_rows[:limit]:
-            print(
-                f"  {dim} = {value}: {format_percent(rate)} "
-                f"[{format_percent(low)}, {format_percent(high)}], "
-                f"{gap:.1f} pp below, {n:,} tasks, {format_percent(fail_share)} of failures "
-                f"on {format_percent(traffic)} of traffic" + ("" if q is None else f", q = {q:.2g}")
-            )
-        if len(section_rows) > limit:
-            print(f"  ... and {len(section_rows) - limit} more (marts.segment_completion)")
+        print(f"\n{len(alerts)} finding(s), biggest share of failures first:")
+    for rank, row in enumerate(alerts[:limit], start=1):
+        key, rate, low, high, overall, n, fail_share, attributable, examples, narrower = row
+        print(
+            f"{rank:>3}. {describe_slice(key)}: {format_percent(rate)} vs "
+            f"{format_percent(overall)} overall [{format_percent(low)}, {format_percent(high)}], "
+            f"{n:,} tasks, {format_percent(fail_share)} of all failures "
+            f"({format_percent(attributable)} attributable)"
+        )
+        contributions = [
+            f"{dimension} = {value} {format_percent(share)}"
+            for slice_key, dimension, value, share in attribution
+            if slice_key == key
+        ]
+        if contributions:
+            print(f"       gap explained by: {', '.join(contributions)}")
+        if narrower:
+            print(f"       {narrower} narrower slice(s) inside it say nothing new")
+        if examples:
+            print(f"       failed tasks to open: {examples}")
+    watch_count = con.execute(
+        "select count(*) from marts.segment_slices where status = 'watch'"
+    ).fetchall()[0][0]
+    if watch_count:
+        print(
+            f"\n{watch_count} slice(s) to watch: below the threshold on thin evidence "
+            "(marts.segment_slices where status = 'watch')."
+        )
     return len(alerts)
 
 
@@ -107,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("AGENT_SEGMENTS_DB", DEFAULT_DB),
         help="DuckDB warehouse (default: $AGENT_SEGMENTS_DB or data/agent_segments.duckdb)",
     )
-    parser.add_argument("--limit", type=int, default=20, help="segments to list per status")
+    parser.add_argument("--limit", type=int, default=20, help="findings to list at most")
     args = parser.parse_args(argv)
 
     if not args.run_results.exists():
@@ -125,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with duckdb.connect(str(db_path), read_only=True) as con:
-            alert_count = print_segments(con, args.limit)
+            alert_count = print_findings(con, args.limit)
     except duckdb.CatalogException as error:
         print(f"error: the marts are missing from {db_path}: {error}", file=sys.stderr)
         return 1

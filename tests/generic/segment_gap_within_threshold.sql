@@ -5,8 +5,13 @@
     failing row names the segment, its size, rate, interval, gap and share of
     all failures; the rows are stored (schema test_failures) so BI can show
     them. Severity comes from the var segment_gap_severity (error | warn).
+    `label_columns` name the segment (dimension and value, or slice_key);
+    `where` narrows the rows judged (e.g. combinations that are not
+    redundant under an alerting parent).
 #}
-{% test segment_gap_within_threshold(model, status_column='status') %}
+{% test segment_gap_within_threshold(
+    model, status_column='status', label_columns=['dimension', 'segment_value'], where='true'
+) %}
 
 {%- set severity = var('segment_gap_severity') -%}
 {%- if severity not in ('error', 'warn') -%}
@@ -17,8 +22,7 @@
 {{ config(severity=severity, store_failures=true) }}
 
 select
-    dimension,
-    segment_value,
+    {{ label_columns | join(', ') }},
     task_count,
     failed_count,
     completion_rate,
@@ -30,6 +34,6 @@ select
     q_value
 
 from {{ model }}
-where {{ status_column }} = 'alert'
+where {{ status_column }} = 'alert' and ({{ where }})
 
 {% endtest %}
