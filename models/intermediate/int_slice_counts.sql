@@ -66,6 +66,7 @@ slice_counts as (
 select * from slice_counts
 -- A single segment is kept whatever its size (segment_completion lists
 -- them all); a combination needs the minimum support to be worth a row.
-where slice_level = 0
+where
+    slice_level = 0
     or (slice_level = 1 and task_count > 0)
     or task_count >= {{ var('slice_min_support') }}

@@ -130,7 +130,10 @@ fisher_p_values as (
         slice_key,
         least(1.0, sum(exp(
             {{ agent_segments.log_choose('population_failed_count', 'tail_failed_count') }}
-            + {{ agent_segments.log_choose('population_task_count - population_failed_count', 'task_count - tail_failed_count') }}
+            + {{ agent_segments.log_choose(
+                'population_task_count - population_failed_count',
+                'task_count - tail_failed_count'
+            ) }}
             - {{ agent_segments.log_choose('population_task_count', 'task_count') }}
         ))) as p_value
 
@@ -398,8 +401,8 @@ final as (
 
     select
         statused.*,
-        redundant_slices.slice_key is not null as is_redundant,
-        redundant_slices.redundant_under_slice_key
+        redundant_slices.redundant_under_slice_key,
+        redundant_slices.slice_key is not null as is_redundant
 
     from statused
 

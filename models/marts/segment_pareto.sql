@@ -36,7 +36,7 @@ ranked as (
         gap_pp,
         row_number() over (
             partition by slice_dimensions
-            order by failed_count desc, slice_values
+            order by failed_count desc, slice_values asc
         ) as failure_rank
 
     from segments

@@ -7,6 +7,14 @@
 #}
 {%- set dimensions = agent_segments.segment_dimensions() | sort(attribute='name') -%}
 {%- set example_count = 5 -%}
+{#- A task falls in a slice when it matches every dimension the slice constrains. -#}
+{%- set dimension_matches = [] -%}
+{%- for dimension in dimensions -%}
+    {%- do dimension_matches.append(
+        '(alerting_slices.' ~ dimension.column ~ ' is null or alerting_slices.' ~ dimension.column
+        ~ ' = task_segment_values.' ~ dimension.column ~ ')'
+    ) -%}
+{%- endfor -%}
 
 with
 
@@ -37,7 +45,7 @@ alerting_slice_failures as (
         task_segment_values.task_id,
         row_number() over (
             partition by alerting_slices.slice_key
-            order by task_segment_values.started_at desc, task_segment_values.task_id
+            order by task_segment_values.started_at desc, task_segment_values.task_id asc
         ) as failure_recency_rank
 
     from alerting_slices
@@ -46,12 +54,7 @@ alerting_slice_failures as (
         on
             task_segment_values.is_counted
             and not task_segment_values.is_success
-            {%- for dimension in dimensions %}
-            and (
-                alerting_slices.{{ dimension.column }} is null
-                or alerting_slices.{{ dimension.column }} = task_segment_values.{{ dimension.column }}
-            )
-            {%- endfor %}
+            and {{ dimension_matches | join('\n            and ') }}
 
 ),
 

@@ -92,12 +92,16 @@ shapley_terms as (
             when subset_holds_predicate.slice_key is not null
                 then exp(
                     {{ agent_segments.log_factorial('combination_subsets.subset_level - 1') }}
-                    + {{ agent_segments.log_factorial('combination_subsets.slice_level - combination_subsets.subset_level') }}
+                    + {{ agent_segments.log_factorial(
+                        'combination_subsets.slice_level - combination_subsets.subset_level'
+                    ) }}
                     - {{ agent_segments.log_factorial('combination_subsets.slice_level') }}
                 ) * combination_subsets.subset_gap_pp
             else -exp(
                 {{ agent_segments.log_factorial('combination_subsets.subset_level') }}
-                + {{ agent_segments.log_factorial('combination_subsets.slice_level - combination_subsets.subset_level - 1') }}
+                + {{ agent_segments.log_factorial(
+                    'combination_subsets.slice_level - combination_subsets.subset_level - 1'
+                ) }}
                 - {{ agent_segments.log_factorial('combination_subsets.slice_level') }}
             ) * combination_subsets.subset_gap_pp
         end as shapley_term_pp

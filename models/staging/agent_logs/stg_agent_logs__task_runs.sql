@@ -32,8 +32,8 @@ jsonl_records as (
 
     select
         source_file,
-        scan_position - min(scan_position) over (partition by source_file) + 1 as record_number,
-        raw_record
+        raw_record,
+        scan_position - min(scan_position) over (partition by source_file) + 1 as record_number
 
     from jsonl_lines
 
@@ -61,7 +61,11 @@ parquet_records as (
 raw_records as (
 
     {% if has_jsonl %}
-    select source_file, record_number, raw_record
+    select
+        source_file,
+        record_number,
+        raw_record
+
     from jsonl_records
     -- Blank lines separate nothing in JSON Lines; they are not records.
     where {{ agent_segments.trim_whitespace('raw_record') }} is not null
@@ -70,7 +74,11 @@ raw_records as (
     union all
     {% endif %}
     {% if has_parquet %}
-    select source_file, record_number, raw_record
+    select
+        source_file,
+        record_number,
+        raw_record
+
     from parquet_records
     {% endif %}
 
@@ -98,7 +106,8 @@ records_as_objects as (
         -- Only objects are read further; the json functions never see
         -- malformed text.
         case
-            when is_valid_json
+            when
+                is_valid_json
                 and {{ agent_segments.json_kind('raw_record', "'$'") }} = 'object'
                 then raw_record
         end as record_json
@@ -116,31 +125,24 @@ fields_extracted as (
         is_valid_json,
         record_json is not null as is_json_object,
         {%- for field in contract_fields %}
-        {{ agent_segments.json_kind('record_json', "'$.\"" ~ field.name ~ "\"'") }} as {{ field.name }}_kind,
-        {{ agent_segments.json_text('record_json', "'$.\"" ~ field.name ~ "\"'") }} as {{ field.name }}_value,
+        {%- set path = "'$.\"" ~ field.name ~ "\"'" %}
+        {{ agent_segments.json_kind('record_json', path) }} as {{ field.name }}_kind,
+        {{ agent_segments.json_text('record_json', path) }} as {{ field.name }}_value,
+        {%- if field.kind == 'object' %}
+        -- A string holding a JSON object counts as the object (Parquet
+        -- writers often store nested records as text).
+        case
+            when
+                {{ agent_segments.json_kind('record_json', path) }} = 'string'
+                and {{ agent_segments.json_is_valid(agent_segments.json_text('record_json', path)) }}
+                then {{ agent_segments.json_text('record_json', path) }}
+        end as {{ field.name }}_embedded_json,
+        {%- endif %}
         {%- endfor %}
         case when record_json is not null then {{ dbt.hash(agent_segments.json_minified('record_json')) }} end
             as record_content_hash
 
     from records_as_objects
-
-),
-
-object_fields_unwrapped as (
-
-    select
-        *,
-        {%- for field in contract_fields if field.kind == 'object' %}
-        -- A string holding a JSON object counts as the object (Parquet
-        -- writers often store nested records as text).
-        case
-            when {{ field.name }}_kind = 'string'
-                and {{ agent_segments.json_is_valid(field.name ~ '_value') }}
-                then {{ field.name }}_value
-        end as {{ field.name }}_embedded_json{{ "," if not loop.last }}
-        {%- endfor %}
-
-    from fields_extracted
 
 ),
 
@@ -153,22 +155,6 @@ typed as (
         is_valid_json,
         is_json_object,
         record_content_hash,
-
-        -- The first contract field whose JSON kind the contract does not accept.
-        case
-            {%- for field in contract_fields %}
-            {%- if field.kind == 'text' %}
-            when {{ field.name }}_kind not in ('string', 'integer', 'null') then '{{ field.name }}'
-            {%- elif field.kind == 'integer' %}
-            when {{ field.name }}_kind not in ('integer', 'null') then '{{ field.name }}'
-            {%- elif field.kind == 'number' %}
-            when {{ field.name }}_kind not in ('integer', 'number', 'null') then '{{ field.name }}'
-            {%- elif field.kind == 'timestamp' %}
-            when {{ field.name }}_kind not in ('string', 'null') then '{{ field.name }}'
-            {%- endif %}
-            {%- endfor %}
-        end as invalid_type_field,
-
         {%- for field in contract_fields %}
         {%- if field.kind == 'text' %}
         case
@@ -198,7 +184,22 @@ typed as (
         {%- endif %}
         {%- endfor %}
 
-    from object_fields_unwrapped
+        -- The first contract field whose JSON kind the contract does not accept.
+        case
+            {%- for field in contract_fields %}
+            {%- if field.kind == 'text' %}
+            when {{ field.name }}_kind not in ('string', 'integer', 'null') then '{{ field.name }}'
+            {%- elif field.kind == 'integer' %}
+            when {{ field.name }}_kind not in ('integer', 'null') then '{{ field.name }}'
+            {%- elif field.kind == 'number' %}
+            when {{ field.name }}_kind not in ('integer', 'number', 'null') then '{{ field.name }}'
+            {%- elif field.kind == 'timestamp' %}
+            when {{ field.name }}_kind not in ('string', 'null') then '{{ field.name }}'
+            {%- endif %}
+            {%- endfor %}
+        end as invalid_type_field
+
+    from fields_extracted
 
 ),
 
