@@ -52,6 +52,7 @@ slice_counts as (
         count(case when outcome = 'excluded' then 1 end) as excluded_count
 
     from task_segment_values
+    where is_in_evaluation_window
 
     group by grouping sets (
         {%- for slice_set in slice_sets %}

@@ -52,7 +52,8 @@ alerting_slice_failures as (
 
     inner join task_segment_values
         on
-            task_segment_values.is_counted
+            task_segment_values.is_in_evaluation_window
+            and task_segment_values.is_counted
             and not task_segment_values.is_success
             and {{ dimension_matches | join('\n            and ') }}
 

@@ -1,0 +1,164 @@
+{#
+    One row per (dimension, segment value): a Bernoulli CUSUM over the
+    segment's tasks in time order, which stays honest however often it is
+    looked at (docs/definitions.md, section 6). Per task the log-likelihood
+    ratio of "the segment runs at p1" against "it runs at p0", with an
+    indifference zone of 5 points around the alert threshold
+    (p0 = threshold + 0.05, p1 = threshold - 0.05); the statistic is the
+    running sum minus its running minimum, and it alarms at ln(ARL0).
+    Reports when it first alarmed, after how many of the segment's tasks,
+    the task that tipped it, and where the statistic stands now.
+#}
+{%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
+{%- set arl0 = var('early_warning_arl0') -%}
+{%- if arl0 is not number or arl0 <= 1 -%}
+    {{ exceptions.raise_compiler_error("The var early_warning_arl0 must be a number above 1, got " ~ arl0) }}
+{%- endif -%}
+
+with
+
+memberships as (
+
+    select * from {{ ref('int_task_segment_memberships') }}
+
+),
+
+task_segment_values as (
+
+    select * from {{ ref('int_tasks_segment_values') }}
+
+),
+
+population as (
+
+    select avg(case when is_success then 1.0 else 0.0 end) as overall_rate
+    from task_segment_values
+    where is_counted
+
+),
+
+hypotheses as (
+
+    -- Rates are kept inside (0, 1) so the logarithms exist for any agent.
+    select
+        least(0.9999, greatest(0.0001, overall_rate - {{ gap_rate }} + 0.05)) as acceptable_rate,
+        least(0.9999, greatest(0.0001, overall_rate - {{ gap_rate }} - 0.05)) as unacceptable_rate,
+        ln({{ arl0 }}) as alarm_threshold
+
+    from population
+
+),
+
+task_log_likelihood_ratios as (
+
+    select
+        memberships.dimension,
+        memberships.segment_value,
+        memberships.task_id,
+        memberships.started_at,
+        hypotheses.alarm_threshold,
+        case
+            when memberships.is_success
+                then ln(hypotheses.unacceptable_rate / hypotheses.acceptable_rate)
+            else ln((1 - hypotheses.unacceptable_rate) / (1 - hypotheses.acceptable_rate))
+        end as log_likelihood_ratio
+
+    from memberships
+
+    cross join hypotheses
+
+),
+
+cumulative as (
+
+    select
+        *,
+        row_number() over segment_history as segment_task_number,
+        sum(log_likelihood_ratio) over segment_history as cumulative_log_likelihood_ratio
+
+    from task_log_likelihood_ratios
+
+    window segment_history as (
+        partition by dimension, segment_value
+        order by started_at, task_id
+        rows between unbounded preceding and current row
+    )
+
+),
+
+cusum as (
+
+    -- S_n = max(0, S_(n-1) + x_n) written without recursion: the running sum
+    -- minus its lowest point so far (never above 0).
+    select
+        *,
+        cumulative_log_likelihood_ratio - least(0.0, min(cumulative_log_likelihood_ratio) over (
+            partition by dimension, segment_value
+            order by segment_task_number
+            rows between unbounded preceding and current row
+        )) as cusum_statistic
+
+    from cumulative
+
+),
+
+first_alarms as (
+
+    select
+        dimension,
+        segment_value,
+        min(case when cusum_statistic >= alarm_threshold then segment_task_number end) as first_alarm_task_number
+
+    from cusum
+    group by dimension, segment_value
+
+),
+
+latest as (
+
+    select
+        dimension,
+        segment_value,
+        max(segment_task_number) as task_count
+
+    from cusum
+    group by dimension, segment_value
+
+),
+
+final as (
+
+    select
+        latest.dimension,
+        latest.segment_value,
+        tipping_task.task_id as tipping_task_id,
+        latest.task_count,
+        first_alarms.first_alarm_task_number as tasks_until_first_alarm,
+        current_state.cusum_statistic,
+        current_state.alarm_threshold,
+        tipping_task.started_at as first_alarm_at,
+        first_alarms.first_alarm_task_number is not null as has_alarmed,
+        current_state.cusum_statistic >= current_state.alarm_threshold as is_alarming_now
+
+    from latest
+
+    inner join first_alarms
+        on
+            latest.dimension = first_alarms.dimension
+            and latest.segment_value = first_alarms.segment_value
+
+    inner join cusum as current_state
+        on
+            latest.dimension = current_state.dimension
+            and latest.segment_value = current_state.segment_value
+            and latest.task_count = current_state.segment_task_number
+
+    left join cusum as tipping_task
+        on
+            first_alarms.dimension = tipping_task.dimension
+            and first_alarms.segment_value = tipping_task.segment_value
+            and first_alarms.first_alarm_task_number = tipping_task.segment_task_number
+
+)
+
+select * from final
