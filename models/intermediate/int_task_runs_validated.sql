@@ -99,6 +99,8 @@ deliveries_ranked as (
 
     -- Among records that pass every other rule, the latest delivery of a
     -- task_run_id wins: later files and later lines supersede earlier ones.
+    -- An earlier copy is a duplicate delivery when a later copy has the same
+    -- content, and a conflicting duplicate when none has.
     select
         *,
         case
@@ -110,11 +112,11 @@ deliveries_ranked as (
         end as delivery_rank,
         case
             when record_rejection_reason is null
-                then first_value(record_content_hash) over (
-                    partition by task_run_id, record_rejection_reason is null
+                then row_number() over (
+                    partition by task_run_id, record_rejection_reason is null, record_content_hash
                     order by source_file desc, record_number desc
                 )
-        end as kept_content_hash,
+        end as same_content_delivery_rank,
         case
             when record_rejection_reason is null
                 then first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over (
@@ -156,7 +158,7 @@ validated as (
         finished_at,
         case
             when record_rejection_reason is not null then record_rejection_reason
-            when delivery_rank > 1 and record_content_hash = kept_content_hash then 'duplicate_delivery'
+            when same_content_delivery_rank > 1 then 'duplicate_delivery'
             when delivery_rank > 1 then 'conflicting_duplicate'
         end as rejection_reason,
         case

@@ -171,8 +171,11 @@ typed as (
                 then cast({{ field.name }}_value as double)
         end as {{ field.name }},
         {%- elif field.kind == 'timestamp' %}
+        -- Kept as text when it is a string or an integer; an integer then
+        -- fails to parse with its value named, rather than as a type error.
         case
-            when {{ field.name }}_kind = 'string' then {{ agent_segments.trim_whitespace(field.name ~ '_value') }}
+            when {{ field.name }}_kind in ('string', 'integer')
+                then {{ agent_segments.trim_whitespace(field.name ~ '_value') }}
         end as {{ field.name }}_text,
         {%- elif field.kind == 'object' %}
         case
@@ -194,7 +197,7 @@ typed as (
             {%- elif field.kind == 'number' %}
             when {{ field.name }}_kind not in ('integer', 'number', 'null') then '{{ field.name }}'
             {%- elif field.kind == 'timestamp' %}
-            when {{ field.name }}_kind not in ('string', 'null') then '{{ field.name }}'
+            when {{ field.name }}_kind not in ('string', 'integer', 'null') then '{{ field.name }}'
             {%- endif %}
             {%- endfor %}
         end as invalid_type_field
