@@ -12,14 +12,17 @@ export AGENT_SEGMENTS_DB ?= data/agent_segments.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test setup lint format build report clean
+.PHONY: demo test setup lint format browser clean
 
 demo: setup $(DEMO_DATA)/.generated
 	@mkdir -p $(dir $(AGENT_SEGMENTS_DB))
+	# Great Expectations checks the raw delivery first; an unusable one stops here.
+	$(BIN)/python scripts/validate_raw.py $(DEMO_DATA)
 	$(BIN)/dbt build --vars '{raw_path: $(DEMO_DATA)}' || true
 	$(BIN)/python scripts/report_segments.py --run-results target/run_results.json
 
-test: setup lint
+test: setup lint browser
+	$(BIN)/python scripts/validate_raw.py $(DEMO_DATA)
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.installed
@@ -41,6 +44,14 @@ lint: setup $(DEMO_DATA)/.generated
 	$(BIN)/ruff format --check scripts tests
 	$(BIN)/dbt --warn-error parse
 	AGENT_SEGMENTS_DB=target/lint.duckdb $(BIN)/sqlfluff lint models tests/assert_*.sql analyses
+
+# Headless Chromium opens the Data Docs and the dashboard in tests. Installed
+# from Debian when missing and we may (CI runs as root); tests that need it
+# skip with a reason otherwise.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+		&& (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium not installed: browser tests will be skipped"; }
 
 format: setup
 	$(BIN)/ruff format scripts tests

@@ -12,9 +12,9 @@ validated_task_runs as (
 
 ),
 
-required_input_fields as (
+required_fields_checked as (
 
-    select * from {{ ref('required_input_fields') }}
+    select * from {{ ref('int_task_runs_required_fields_checked') }}
 
 ),
 
@@ -25,30 +25,14 @@ accepted_task_runs as (
 
 ),
 
-required_fields_checked as (
-
-    select
-        accepted_task_runs.task_run_id,
-        required_input_fields.field_name,
-        {{ agent_segments.json_value_is_blank(
-            'accepted_task_runs.input_json', 'required_input_fields.field_name'
-        ) }} as is_missing
-
-    from accepted_task_runs
-
-    inner join required_input_fields
-        on accepted_task_runs.task_type = required_input_fields.task_type
-
-),
-
 completeness_per_task_run as (
 
     select
         task_run_id,
-        {{ dbt.listagg(
+        {{ agent_segments.listagg_ordered(
             "case when is_missing then field_name end",
             "', '",
-            "order by field_name"
+            "field_name"
         ) }} as missing_required_fields,
         count(*) as required_field_count,
         count(case when is_missing then 1 end) as missing_required_field_count
@@ -83,7 +67,7 @@ input_scored as (
         accepted_task_runs.attempt,
         coalesce(completeness_per_task_run.required_field_count, 0) as required_field_count,
         coalesce(completeness_per_task_run.missing_required_field_count, 0) as missing_required_field_count,
-        {{ dbt.length('accepted_task_runs.input_json') }} as input_length_chars,
+        cast({{ dbt.length('accepted_task_runs.input_json') }} as {{ dbt.type_bigint() }}) as input_length_chars,
         {{ agent_segments.request_part_count('accepted_task_runs.request_text') }} as request_part_count,
         accepted_task_runs.latency_ms,
         accepted_task_runs.cost_usd,

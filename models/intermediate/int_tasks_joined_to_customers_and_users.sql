@@ -83,7 +83,7 @@ tasks_joined as (
         tasks.input_length_chars,
         tasks.request_part_count,
         coalesce(
-            {{ dbt.datediff('tasks.started_at', 'tasks.finished_at', 'millisecond') }} / 1000.0,  -- noqa: LT05
+            ({{ dbt.datediff('tasks.started_at', 'tasks.finished_at', 'millisecond') }}) / 1000.0,  -- noqa: LT05
             tasks.latency_ms / 1000.0
         ) as duration_seconds,
         tasks.latency_ms,

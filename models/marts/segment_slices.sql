@@ -63,7 +63,7 @@ example_failed_tasks as (
 
     select
         slice_key,
-        {{ dbt.listagg('task_id', "', '", 'order by failure_recency_rank') }} as example_failed_task_ids
+        {{ agent_segments.listagg_ordered('task_id', "', '", 'failure_recency_rank') }} as example_failed_task_ids
 
     from alerting_slice_failures
     where failure_recency_rank <= {{ example_count }}

@@ -15,27 +15,16 @@
 with
 
 {% if has_jsonl %}
-jsonl_lines as (
-
-    -- row_number() over () follows the scan order, which is file order:
-    -- record_number is the line number a person opens the file at.
-    select
-        filename as source_file,
-        raw_record,
-        row_number() over () as scan_position
-
-    from {{ jsonl_source }}
-
-),
-
 jsonl_records as (
 
+    -- Every line, blank ones too, numbered in file order: record_number is
+    -- the line number a person opens the file at.
     select
         source_file,
-        raw_record,
-        scan_position - min(scan_position) over (partition by source_file) + 1 as record_number
+        record_number,
+        raw_record
 
-    from jsonl_lines
+    from {{ agent_segments.raw_jsonl_lines(jsonl_source) }}
 
 ),
 
@@ -46,14 +35,11 @@ parquet_records as (
     -- A Parquet row becomes the same JSON record a JSONL line holds, so both
     -- deliveries pass through one set of rules.
     select
-        filename as source_file,
-        file_row_number + 1 as record_number,
-        cast(
-            to_json(struct_pack(*columns(* exclude (filename, file_row_number))))
-            as {{ dbt.type_string() }}
-        ) as raw_record
+        source_file,
+        record_number,
+        raw_record
 
-    from {{ parquet_source }}
+    from {{ agent_segments.raw_parquet_records(parquet_source) }}
 
 ),
 
