@@ -41,11 +41,11 @@ customer_rates as (
 task_field_checks as (
 
     select
-        coalesce(counted_tasks.customer_id, '(missing)') as customer_id,
         counted_tasks.customer_tier,
         required_fields_checked.field_name,
         required_fields_checked.is_missing,
-        counted_tasks.is_success
+        counted_tasks.is_success,
+        coalesce(counted_tasks.customer_id, '(missing)') as customer_id
 
     from counted_tasks
 
@@ -80,11 +80,11 @@ final as (
         field_gaps.field_name,
         field_gaps.tasks_requiring_field,
         field_gaps.tasks_missing_field,
-        field_gaps.tasks_missing_field / cast(field_gaps.tasks_requiring_field as double) as missing_share,
         field_gaps.completion_rate_when_missing,
         field_gaps.completion_rate_when_present,
         customer_rates.customer_task_count,
-        customer_rates.customer_completion_rate
+        customer_rates.customer_completion_rate,
+        field_gaps.tasks_missing_field / cast(field_gaps.tasks_requiring_field as double) as missing_share
 
     from field_gaps
 
