@@ -4,6 +4,8 @@
 
 PYTHON ?= python3
 VENV := .venv
+# A DuckDB 1.x client on its own, as BI drivers bundle it: tests read the marts with it.
+VENV_DUCKDB1 := .venv-duckdb1
 BIN := $(VENV)/bin
 DEMO_DATA := data/demo
 
@@ -25,12 +27,17 @@ test: setup lint browser
 	$(BIN)/python scripts/validate_raw.py $(DEMO_DATA)
 	$(BIN)/python -m pytest
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(VENV_DUCKDB1)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+$(VENV_DUCKDB1)/.installed:
+	$(PYTHON) -m venv $(VENV_DUCKDB1)
+	$(VENV_DUCKDB1)/bin/python -m pip install --quiet "duckdb==1.5.6"
 	touch $@
 
 $(DEMO_DATA)/.generated: scripts/generate_demo_data.py | setup
@@ -58,4 +65,4 @@ format: setup
 	$(BIN)/ruff check --fix scripts tests
 
 clean:
-	rm -rf target logs data $(VENV)
+	rm -rf target logs data $(VENV) $(VENV_DUCKDB1)
