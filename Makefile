@@ -14,7 +14,7 @@ export AGENT_SEGMENTS_DB ?= data/agent_segments.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test setup lint format browser clean
+.PHONY: demo test setup lint format browser dashboard dashboard-install clean
 
 demo: setup $(DEMO_DATA)/.generated
 	@mkdir -p $(dir $(AGENT_SEGMENTS_DB))
@@ -23,7 +23,7 @@ demo: setup $(DEMO_DATA)/.generated
 	$(BIN)/dbt build --vars '{raw_path: $(DEMO_DATA)}' || true
 	$(BIN)/python scripts/report_segments.py --run-results target/run_results.json
 
-test: setup lint browser
+test: setup lint browser dashboard-install
 	$(BIN)/python scripts/validate_raw.py $(DEMO_DATA)
 	$(BIN)/python -m pytest
 
@@ -47,8 +47,8 @@ $(DEMO_DATA)/.generated: scripts/generate_demo_data.py | setup
 # sqlfluff's dbt templater compiles every model, which lists the raw files:
 # it lints against the demo data and a scratch warehouse.
 lint: setup $(DEMO_DATA)/.generated
-	$(BIN)/ruff check scripts tests
-	$(BIN)/ruff format --check scripts tests
+	$(BIN)/ruff check scripts tests dashboards/src/data
+	$(BIN)/ruff format --check scripts tests dashboards/src/data
 	$(BIN)/dbt --warn-error parse
 	AGENT_SEGMENTS_DB=target/lint.duckdb $(BIN)/sqlfluff lint models tests/assert_*.sql analyses
 
@@ -61,8 +61,15 @@ browser:
 		|| echo "chromium not installed: browser tests will be skipped"; }
 
 format: setup
-	$(BIN)/ruff format scripts tests
-	$(BIN)/ruff check --fix scripts tests
+	$(BIN)/ruff format scripts tests dashboards/src/data
+	$(BIN)/ruff check --fix scripts tests dashboards/src/data
+
+# The dashboard (dashboards/, Observable Framework) on the warehouse make demo built.
+dashboard: setup
+	$(MAKE) -C dashboards build
+
+dashboard-install:
+	$(MAKE) -C dashboards install
 
 clean:
 	rm -rf target logs data $(VENV) $(VENV_DUCKDB1)
