@@ -8,6 +8,10 @@
     running sum minus its running minimum, and it alarms at ln(ARL0).
     Reports when it first alarmed, after how many of the segment's tasks,
     the task that tipped it, and where the statistic stands now.
+    The statistic has no ceiling, so after a long bad spell it takes long to
+    fall: "now" is judged by a second CUSUM restarted at the start of the
+    evaluation window (evaluation_window_days), which also dates the current
+    episode (current_alarm_at) when a segment relapses.
 #}
 {%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
 {%- set arl0 = var('early_warning_arl0') -%}
@@ -56,6 +60,7 @@ task_log_likelihood_ratios as (
         memberships.segment_value,
         memberships.task_id,
         memberships.started_at,
+        memberships.is_in_evaluation_window,
         hypotheses.alarm_threshold,
         case
             when memberships.is_success
@@ -74,7 +79,10 @@ cumulative as (
     select
         *,
         row_number() over segment_history as segment_task_number,
-        sum(log_likelihood_ratio) over segment_history as cumulative_log_likelihood_ratio
+        sum(log_likelihood_ratio) over segment_history as cumulative_log_likelihood_ratio,
+        -- Tasks before the window add nothing: the sum starts at the window.
+        sum(case when is_in_evaluation_window then log_likelihood_ratio else 0 end) over segment_history
+            as window_cumulative_log_likelihood_ratio
 
     from task_log_likelihood_ratios
 
@@ -92,13 +100,18 @@ cusum as (
     -- minus its lowest point so far (never above 0).
     select
         *,
-        cumulative_log_likelihood_ratio - least(0.0, min(cumulative_log_likelihood_ratio) over (
-            partition by dimension, segment_value
-            order by segment_task_number
-            rows between unbounded preceding and current row
-        )) as cusum_statistic
+        cumulative_log_likelihood_ratio
+        - least(0.0, min(cumulative_log_likelihood_ratio) over segment_history) as cusum_statistic,
+        window_cumulative_log_likelihood_ratio
+        - least(0.0, min(window_cumulative_log_likelihood_ratio) over segment_history) as window_cusum_statistic
 
     from cumulative
+
+    window segment_history as (
+        partition by dimension, segment_value
+        order by segment_task_number
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -107,7 +120,9 @@ first_alarms as (
     select
         dimension,
         segment_value,
-        min(case when cusum_statistic >= alarm_threshold then segment_task_number end) as first_alarm_task_number
+        min(case when cusum_statistic >= alarm_threshold then segment_task_number end) as first_alarm_task_number,
+        min(case when window_cusum_statistic >= alarm_threshold then segment_task_number end)
+            as window_first_alarm_task_number
 
     from cusum
     group by dimension, segment_value
@@ -135,10 +150,17 @@ final as (
         latest.task_count,
         first_alarms.first_alarm_task_number as tasks_until_first_alarm,
         current_state.cusum_statistic,
+        current_state.window_cusum_statistic,
         current_state.alarm_threshold,
         tipping_task.started_at as first_alarm_at,
+        -- The current episode: the first alarm since the evaluation window
+        -- began, if the segment is alarming now.
+        case
+            when current_state.window_cusum_statistic >= current_state.alarm_threshold
+                then window_tipping_task.started_at
+        end as current_alarm_at,
         first_alarms.first_alarm_task_number is not null as has_alarmed,
-        current_state.cusum_statistic >= current_state.alarm_threshold as is_alarming_now
+        current_state.window_cusum_statistic >= current_state.alarm_threshold as is_alarming_now
 
     from latest
 
@@ -158,6 +180,12 @@ final as (
             first_alarms.dimension = tipping_task.dimension
             and first_alarms.segment_value = tipping_task.segment_value
             and first_alarms.first_alarm_task_number = tipping_task.segment_task_number
+
+    left join cusum as window_tipping_task
+        on
+            first_alarms.dimension = window_tipping_task.dimension
+            and first_alarms.segment_value = window_tipping_task.segment_value
+            and first_alarms.window_first_alarm_task_number = window_tipping_task.segment_task_number
 
 )
 

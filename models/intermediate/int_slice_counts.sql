@@ -7,7 +7,10 @@
     the tasks: the table is scanned once, not once per dimension or
     combination. A dimension column is null where the slice does not
     constrain it ("any"); real missing values are already '(missing)'.
+    A table: int_slices_scored reads it several times, and Spark would plan
+    the grouping sets again at every read of a view.
 #}
+{{ config(materialized='table') }}
 {%- set dimensions = agent_segments.segment_dimensions() | sort(attribute='name') -%}
 {%- set slice_sets = agent_segments.segment_slice_sets() -%}
 

@@ -341,9 +341,23 @@ statused as (
 -- A combination inside an alerting parent (the same slice with one
 -- predicate fewer) that is not confidently worse than that parent says
 -- nothing new: it is reported under the parent, not as its own alert.
+-- The dimensions a slice can drop to become its parent, one row each.
+droppable_dimensions as (
+
+    {%- for dimension in dimensions %}
+    select '{{ dimension.name }}' as dropped_dimension
+    {% if not loop.last %}
+    union all
+    {% endif %}
+    {%- endfor %}
+
+),
+
 alerting_parents as (
 
-    {%- for dropped in dimensions %}
+    -- One join for every dimension the child can drop: the parent has it
+    -- null and equals the child on every other dimension. (Nine self-joins,
+    -- one per dimension, would plan statused nine times over on Spark.)
     select
         child.slice_key,
         parent.slice_key as parent_slice_key,
@@ -351,23 +365,26 @@ alerting_parents as (
 
     from statused as child
 
+    inner join droppable_dimensions
+        on case droppable_dimensions.dropped_dimension
+            {%- for dimension in dimensions %}
+            when '{{ dimension.name }}' then child.{{ dimension.column }} is not null
+            {%- endfor %}
+        end
+
     inner join statused as parent
         on
             parent.slice_level = child.slice_level - 1
-            and child.{{ dropped.column }} is not null
-            and parent.{{ dropped.column }} is null
-            {%- for kept in dimensions if kept.column != dropped.column %}
-            and child.{{ kept.column }} is not distinct from parent.{{ kept.column }}
+            {%- for dimension in dimensions %}
+            and parent.{{ dimension.column }} is not distinct from case
+                when droppable_dimensions.dropped_dimension <> '{{ dimension.name }}' then child.{{ dimension.column }}
+            end
             {%- endfor %}
 
     where
         child.status = 'alert'
         and parent.status = 'alert'
         and child.completion_rate_ci_high >= parent.completion_rate - {{ var('slice_redundancy_margin') }}
-    {% if not loop.last %}
-    union all
-    {% endif %}
-    {%- endfor %}
 
 ),
 

@@ -36,6 +36,7 @@ memberships as (
             {%- endfor %}
         end as segment_value,
         task_segment_values.is_success,
+        task_segment_values.is_in_evaluation_window,
         task_segment_values.started_at
 
     from task_segment_values

@@ -14,7 +14,7 @@
     config(
         materialized='incremental',
         unique_key='alert_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=agent_segments.full_state_incremental_strategy(),
         full_refresh=false
     )
 }}
@@ -57,9 +57,9 @@ alerting_now as (
         slices_scored.failure_share,
         slices_scored.attributable_share,
         slices_scored.q_value,
-        -- The data's own "since when": the early warning's first alarm for a
-        -- single segment.
-        early_warnings.first_alarm_at as warned_since_at
+        -- The data's own "since when" for a single segment: the early
+        -- warning's alarm in the current episode.
+        early_warnings.current_alarm_at as warned_since_at
 
     from slices_scored
 
@@ -149,7 +149,13 @@ merged as (
         coalesce(alerting_now.failure_share, previous.failure_share) as failure_share,
         coalesce(alerting_now.attributable_share, previous.attributable_share) as attributable_share,
         coalesce(alerting_now.q_value, previous.q_value) as q_value,
-        coalesce(previous.warned_since_at, alerting_now.warned_since_at) as warned_since_at,
+        -- An ongoing alert keeps the start of its episode; a new or reopened one
+        -- starts a new episode.
+        case
+            when previous.alert_status in ('new', 'ongoing', 'reopened')
+                then coalesce(previous.warned_since_at, alerting_now.warned_since_at)
+            else coalesce(alerting_now.warned_since_at, previous.warned_since_at)
+        end as warned_since_at,
         coalesce(previous.first_seen_at, build_clock.built_at) as first_seen_at,
         case
             when alerting_now.alert_id is not null then build_clock.built_at
