@@ -11,6 +11,11 @@ Profiles:
   segment stays near the aggregate.
 * ``healthy``: a flat ~94% success rate independent of every attribute, spread over hundreds
   of small segments (Zipf-sized customers, many users). No segment truly differs.
+* ``interaction``: a flat ~94% except one combination: enterprise-tier tasks with 3+ required
+  fields missing complete ~56%. Each attribute alone looks mild (enterprise ~3-4 points below
+  the aggregate, ``3+`` missing ~6 points below); together they sit ~37 points below. The
+  enterprise tasks are spread over dozens of similar-sized customers, so no single customer
+  carries the combination.
 
 Usable as a CLI (``--help``) or as a library: ``generate(out_dir, profile, weeks,
 tasks_per_week, seed, file_format)`` returns a summary dict.
@@ -227,6 +232,13 @@ class ProfileSpec:
     focus_share: float
     # P(success | missing 0, 1, 2, 3+), among tasks that were not cancelled.
     success_by_missing: tuple[float, float, float, float]
+    # Share of customers per tier (TIERS order).
+    tier_share: tuple[float, float, float] = TIER_SHARE
+    # Customer sizes without a focus customer: Zipf-like (long tail) or lognormal (similar sizes).
+    zipf_customers: bool = True
+    # A planted interaction: (tier, lowest missing-fields bucket, P(success)) overrides
+    # success_by_missing for tasks of customers of that tier with at least that many missing.
+    interaction: tuple[str, int, float] | None = None
 
 
 PROFILES = {
@@ -249,6 +261,20 @@ PROFILES = {
         focus_missing_dist=None,
         focus_share=0.0,
         success_by_missing=(0.94, 0.94, 0.94, 0.94),
+    ),
+    "interaction": ProfileSpec(
+        name="interaction",
+        code=3,
+        n_customers=300,
+        n_users=150,
+        # 3+ missing for ~11.5% of every tier's tasks (0..5 missing).
+        missing_dist=(0.78, 0.07, 0.035, 0.075, 0.03, 0.01),
+        focus_missing_dist=None,
+        focus_share=0.0,
+        success_by_missing=(0.94, 0.94, 0.94, 0.94),
+        tier_share=(0.35, 0.45, 0.20),
+        zipf_customers=False,
+        interaction=("enterprise", 3, 0.56),
     ),
 }
 
@@ -307,7 +333,7 @@ def _build_world(spec: ProfileSpec, seed: int) -> World:
                 "region": "eu",
             }
         )
-    tiers = _pick(rng, n_other, TIER_SHARE)
+    tiers = _pick(rng, n_other, spec.tier_share)
     regions = _pick(rng, n_other, REGION_SHARE)
     for i, combo_idx in enumerate(chosen):
         prefix, suffix, industry = combos[combo_idx]
@@ -369,6 +395,8 @@ def _build_world(spec: ProfileSpec, seed: int) -> World:
         weights = np.concatenate(
             [[spec.focus_share], others / others.sum() * (1 - spec.focus_share)]
         )
+    elif not spec.zipf_customers:  # similar sizes: no customer dominates a segment
+        weights = rng.lognormal(0.0, 0.45, size=n_other)
     else:  # Zipf-like: a few big customers, a long tail with a handful of tasks each.
         ranks = rng.permutation(n_other) + 1
         weights = 1.0 / ranks**1.05
@@ -608,7 +636,12 @@ def _simulate_week(
     n_missing = np.minimum(n_missing, n_required)
     bucket = np.minimum(n_missing, 3)
     cancelled = rng.random(n) < CANCEL_RATE
-    success = ~cancelled & (rng.random(n) < np.asarray(spec.success_by_missing)[bucket])
+    p_success = np.asarray(spec.success_by_missing)[bucket]
+    if spec.interaction:
+        tier, min_bucket, rate = spec.interaction
+        tier_of_customer = np.array([c["tier"] == tier for c in world.customers])
+        p_success = np.where(tier_of_customer[cust] & (bucket >= min_bucket), rate, p_success)
+    success = ~cancelled & (rng.random(n) < p_success)
     retried = rng.random(n) < RETRY_RATE
     start_day = (start // 86_400).astype(np.int64)
     inputs = _build_inputs(rng, world, required, task_type, cust, n_missing, start_day)
@@ -900,7 +933,9 @@ def build_parser() -> argparse.ArgumentParser:
             "docs/definitions.md: one task_runs_<monday>.<format> file per week starting "
             f"{FIRST_MONDAY.isoformat()}, plus customers.csv and users.csv. Profile 'story' has "
             "one customer (cust_northwind) with sparse CRM records and ~60% completion against "
-            "~93% overall; 'healthy' is a flat ~94% with hundreds of small segments. Earlier "
+            "~93% overall; 'healthy' is a flat ~94% with hundreds of small segments; 'interaction' "
+            "is a flat ~94% except enterprise tasks with 3+ required fields missing (~56%), "
+            "a combination neither attribute shows alone. Earlier "
             "output of this script in --out is replaced; other task_runs files there are an error."
         ),
     )
