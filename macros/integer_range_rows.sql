@@ -10,3 +10,13 @@
 {% macro duckdb__integer_range_rows(start, stop) -%}
     unnest(generate_series(cast({{ start }} as bigint), cast({{ stop }} as bigint)))
 {%- endmacro %}
+
+{# Spark: sequence(5, 3) counts down, so an empty range explodes null (no rows). #}
+{% macro spark__integer_range_rows(start, stop) -%}
+    explode(
+        case
+            when {{ start }} <= {{ stop }}
+                then sequence(cast({{ start }} as bigint), cast({{ stop }} as bigint))
+        end
+    )
+{%- endmacro %}

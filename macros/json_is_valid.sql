@@ -18,3 +18,8 @@
         false
     )
 {%- endmacro %}
+
+{# Spark (4.0+ / Databricks): strict JSON, as the VARIANT parser reads it. #}
+{% macro spark__json_is_valid(text_expression) -%}
+    coalesce(try_parse_json({{ text_expression }}) is not null, false)
+{%- endmacro %}

@@ -10,3 +10,8 @@
 {% macro duckdb__json_minified(json_text) -%}
     cast(json({{ json_text }}) as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{# Spark: get_json_object re-serialises the object compactly, keys in order. #}
+{% macro spark__json_minified(json_text) -%}
+    get_json_object({{ json_text }}, '$')
+{%- endmacro %}

@@ -9,3 +9,7 @@
 {% macro duckdb__json_text(json_text, path) -%}
     json_extract_string({{ json_text }}, {{ path }})
 {%- endmacro %}
+
+{% macro spark__json_text(json_text, path) -%}
+    get_json_object({{ json_text }}, {{ agent_segments.spark_json_path(path) }})
+{%- endmacro %}

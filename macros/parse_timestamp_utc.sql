@@ -18,3 +18,16 @@
             then cast(timezone('UTC', try_cast({{ text_expression }} as timestamptz)) as timestamp)
     end
 {%- endmacro %}
+
+{#
+    Spark: the same ISO-8601 gate, then Spark's own cast (the session zone is
+    UTC, see profiles.yml). Spark would also take 'now', 'today' or '2024'.
+#}
+{% macro spark__parse_timestamp_utc(text_expression) -%}
+    case
+        when
+            {{ text_expression }} rlike
+            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?[ \\t\\n\\r\\f]*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$'
+            then cast({{ text_expression }} as timestamp)
+    end
+{%- endmacro %}

@@ -3,5 +3,17 @@
     or null when nothing is left: blank text means "not given".
 #}
 {% macro trim_whitespace(text_expression) -%}
+    {{ return(adapter.dispatch('trim_whitespace', 'agent_segments')(text_expression)) }}
+{%- endmacro %}
+
+{% macro default__trim_whitespace(text_expression) -%}
     nullif(regexp_replace({{ text_expression }}, '^\s+|\s+$', '', 'g'), '')
+{%- endmacro %}
+
+{#
+    Spark: regexp_replace replaces every match, and backslashes in string
+    literals are escapes; the class is spelled out as RE2's \s reads it.
+#}
+{% macro spark__trim_whitespace(text_expression) -%}
+    nullif(regexp_replace({{ text_expression }}, '^[ \\t\\n\\r\\f]+|[ \\t\\n\\r\\f]+$', ''), '')
 {%- endmacro %}

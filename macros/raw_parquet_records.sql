@@ -1,0 +1,36 @@
+{#
+    The rows of the Parquet files behind `source_relation` (the source
+    agent_logs.task_runs_parquet), as a subquery with source_file,
+    record_number (the 1-based row number in its file) and raw_record: the
+    row as the JSON object a JSONL line would hold, so both deliveries pass
+    one set of rules.
+#}
+{% macro raw_parquet_records(source_relation) -%}
+    {{ return(adapter.dispatch('raw_parquet_records', 'agent_segments')(source_relation)) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_parquet_records(source_relation) -%}
+    (
+        select
+            filename as source_file,
+            file_row_number + 1 as record_number,
+            cast(
+                to_json(struct_pack(*columns(* exclude (filename, file_row_number))))
+                as {{ dbt.type_string() }}
+            ) as raw_record
+
+        from {{ source_relation }}
+    ) as parquet_rows
+{%- endmacro %}
+
+{# Spark: null fields stay in the JSON, as DuckDB writes them. #}
+{% macro spark__raw_parquet_records(source_relation) -%}
+    (
+        select
+            concat({{ agent_segments.spark_raw_path_prefix() }}, _metadata.file_name) as source_file,
+            _metadata.row_index + 1 as record_number,
+            to_json(struct(*), map('ignoreNullFields', 'false')) as raw_record
+
+        from {{ source_relation }}
+    ) as parquet_rows
+{%- endmacro %}
