@@ -338,14 +338,27 @@ statused as (
 
 ),
 
--- A combination inside an alerting parent (the same slice with one
--- predicate fewer) that is not confidently worse than that parent says
--- nothing new: it is reported under the parent, not as its own alert.
--- The dimensions a slice can drop to become its parent, one row each.
-droppable_dimensions as (
+-- A combination that holds only tasks of another alerting slice and is not
+-- confidently worse than it says nothing new: it is reported under that
+-- slice, not as its own alert. "Holds only tasks of" is read from the slice
+-- counts: every predicate of the container is one of the combination's, or
+-- implied by one of them (a implies q when the pair a AND q has as many tasks
+-- as a alone, e.g. a customer implies its tier). The parents with one
+-- predicate fewer are the plain case.
+slice_predicates as (
 
+    -- One row per (alerting slice or pair of segments, predicate).
     {%- for dimension in dimensions %}
-    select '{{ dimension.name }}' as dropped_dimension
+    select
+        slice_key,
+        slice_level,
+        status,
+        task_count,
+        '{{ dimension.name }}' as predicate_dimension,
+        {{ dimension.column }} as predicate_value
+
+    from statused
+    where {{ dimension.column }} is not null and (status = 'alert' or slice_level <= 2)
     {% if not loop.last %}
     union all
     {% endif %}
@@ -353,38 +366,117 @@ droppable_dimensions as (
 
 ),
 
-alerting_parents as (
+implications as (
 
-    -- One join for every dimension the child can drop: the parent has it
-    -- null and equals the child on every other dimension. (Nine self-joins,
-    -- one per dimension, would plan statused nine times over on Spark.)
-    select
-        child.slice_key,
-        parent.slice_key as parent_slice_key,
-        parent.completion_rate as parent_completion_rate
+    -- a implies q: every counted task with a also has q.
+    select distinct
+        antecedent.predicate_dimension as antecedent_dimension,
+        antecedent.predicate_value as antecedent_value,
+        consequent.predicate_dimension as consequent_dimension,
+        consequent.predicate_value as consequent_value
 
-    from statused as child
+    from slice_predicates as antecedent
 
-    inner join droppable_dimensions
-        on case droppable_dimensions.dropped_dimension
-            {%- for dimension in dimensions %}
-            when '{{ dimension.name }}' then child.{{ dimension.column }} is not null
-            {%- endfor %}
-        end
-
-    inner join statused as parent
+    inner join slice_predicates as consequent
         on
-            parent.slice_level = child.slice_level - 1
-            {%- for dimension in dimensions %}
-            and parent.{{ dimension.column }} is not distinct from case
-                when droppable_dimensions.dropped_dimension <> '{{ dimension.name }}' then child.{{ dimension.column }}
-            end
-            {%- endfor %}
+            antecedent.slice_key = consequent.slice_key
+            and antecedent.predicate_dimension <> consequent.predicate_dimension
+
+    inner join slice_predicates as antecedent_alone
+        on
+            antecedent_alone.slice_level = 1
+            and antecedent.predicate_dimension = antecedent_alone.predicate_dimension
+            and antecedent.predicate_value = antecedent_alone.predicate_value
+
+    where antecedent.slice_level = 2 and antecedent.task_count = antecedent_alone.task_count
+
+),
+
+covered_container_predicates as (
+
+    -- For an alerting combination and another alerting slice: which of the
+    -- other slice's predicates the combination has or implies.
+    select distinct
+        combination.slice_key,
+        container.slice_key as container_slice_key,
+        container.predicate_dimension
+
+    from slice_predicates as combination
+
+    inner join slice_predicates as container
+        on
+            container.status = 'alert'
+            and container.slice_key <> combination.slice_key
+
+    left join implications
+        on
+            combination.predicate_dimension = implications.antecedent_dimension
+            and combination.predicate_value = implications.antecedent_value
+            and container.predicate_dimension = implications.consequent_dimension
+            and container.predicate_value = implications.consequent_value
 
     where
-        child.status = 'alert'
-        and parent.status = 'alert'
-        and child.completion_rate_ci_high >= parent.completion_rate - {{ var('slice_redundancy_margin') }}
+        combination.status = 'alert'
+        and combination.slice_level >= 2
+        and (
+            (
+                combination.predicate_dimension = container.predicate_dimension
+                and combination.predicate_value = container.predicate_value
+            )
+            or implications.antecedent_dimension is not null
+        )
+
+),
+
+containments as (
+
+    select
+        covered_container_predicates.slice_key,
+        covered_container_predicates.container_slice_key
+
+    from covered_container_predicates
+
+    inner join statused as container
+        on covered_container_predicates.container_slice_key = container.slice_key
+
+    group by
+        covered_container_predicates.slice_key,
+        covered_container_predicates.container_slice_key,
+        container.slice_level
+
+    having count(*) = container.slice_level
+
+),
+
+alerting_parents as (
+
+    -- Two slices holding the same tasks: the one with fewer predicates (then
+    -- the smaller key) stands, the other is redundant.
+    select
+        child.slice_key,
+        container.slice_key as parent_slice_key,
+        container.completion_rate as parent_completion_rate
+
+    from containments
+
+    inner join statused as child
+        on containments.slice_key = child.slice_key
+
+    inner join statused as container
+        on containments.container_slice_key = container.slice_key
+
+    left join containments as reverse_containment
+        on
+            containments.slice_key = reverse_containment.container_slice_key
+            and containments.container_slice_key = reverse_containment.slice_key
+
+    where
+        child.completion_rate_ci_high >= container.completion_rate - {{ var('slice_redundancy_margin') }}
+        and (
+            reverse_containment.slice_key is null
+            or container.slice_level < child.slice_level
+            or (container.slice_level = child.slice_level and container.slice_key < child.slice_key)
+        )
 
 ),
 

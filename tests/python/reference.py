@@ -839,29 +839,51 @@ def slice_completion(
 
 
 def _mark_redundant(slices: pd.DataFrame, margin: float) -> None:
-    """An alerting combination inside an alerting parent (one predicate fewer) that is not
-    confidently worse than it (ci_high >= parent rate - margin) is redundant, named under
-    its worst such parent."""
-    by_key = {
-        frozenset(predicates.items()): position
-        for position, predicates in zip(slices.index, slices["_predicates"], strict=True)
+    """docs/definitions.md section 6: an alerting combination C that holds only tasks of
+    another alerting slice P, and is not confidently worse than it (ci_high(C) >= rate(P) -
+    margin), is redundant, named under its worst such P. C holds only tasks of P when every
+    predicate of P is one of C's or implied by one of C's; a implies q when the pair slice
+    {a, q} has as many counted tasks as {a}. When C and P hold the same tasks, the one with
+    fewer predicates (then the smaller key) stands."""
+    counts = {
+        frozenset(predicates.items()): int(count)
+        for predicates, count in zip(slices["_predicates"], slices["task_count"], strict=True)
     }
-    for position in slices.index[(slices["status"] == "alert") & (slices["slice_level"] > 1)]:
-        child = slices.loc[position]
-        parents = []
-        for dropped in child["_predicates"]:
-            parent_key = frozenset(
-                item for item in child["_predicates"].items() if item[0] != dropped
+    implied: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for predicates, count in counts.items():
+        if len(predicates) != 2:
+            continue
+        first, second = sorted(predicates)
+        for antecedent, consequent in ((first, second), (second, first)):
+            if counts.get(frozenset([antecedent])) == count:
+                implied.setdefault(antecedent, set()).add(consequent)
+
+    def holds_only_tasks_of(inner: dict, outer: dict) -> bool:
+        inner_items = set(inner.items())
+        reachable = inner_items.union(*(implied.get(item, set()) for item in inner_items))
+        return set(outer.items()) <= reachable
+
+    alerting = slices[slices["status"] == "alert"]
+    for position, child in alerting[alerting["slice_level"] > 1].iterrows():
+        containers = []
+        for other_position, other in alerting.iterrows():
+            if other_position == position:
+                continue
+            if not holds_only_tasks_of(child["_predicates"], other["_predicates"]):
+                continue
+            same_tasks = holds_only_tasks_of(other["_predicates"], child["_predicates"])
+            stands_over_child = not same_tasks or (
+                (other["slice_level"], other["slice_key"])
+                < (child["slice_level"], child["slice_key"])
             )
-            parent = slices.loc[by_key[parent_key]]
             if (
-                parent["status"] == "alert"
-                and child["completion_rate_ci_high"] >= parent["completion_rate"] - margin
+                stands_over_child
+                and child["completion_rate_ci_high"] >= other["completion_rate"] - margin
             ):
-                parents.append((parent["completion_rate"], parent["slice_key"]))
-        if parents:
+                containers.append((other["completion_rate"], other["slice_key"]))
+        if containers:
             slices.loc[position, "is_redundant"] = True
-            slices.loc[position, "redundant_under_slice_key"] = min(parents)[1]
+            slices.loc[position, "redundant_under_slice_key"] = min(containers)[1]
 
 
 def segment_completion(
