@@ -405,8 +405,8 @@ covered_container_predicates as (
 
     inner join slice_predicates as container
         on
-            container.status = 'alert'
-            and container.slice_key <> combination.slice_key
+            combination.slice_key <> container.slice_key
+            and container.status = 'alert'
 
     left join implications
         on
