@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from cli_support import OneLineParser, positive_int
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "data/agent_segments.duckdb"
@@ -526,23 +527,6 @@ def deliver(
 # Command line
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse that reports bad arguments in one line (exit code 2)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -554,7 +538,7 @@ def _non_negative_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="deliver_alerts.py",
         description=(
             "Send segment alerts that opened or resolved since the last run to a Slack incoming "
@@ -591,7 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-attempts",
-        type=_positive_int,
+        type=positive_int,
         default=RetryPolicy.attempts,
         help=f"HTTP attempts per event (default: {RetryPolicy.attempts})",
     )

@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from cli_support import OneLineParser, positive_int
 from tqdm import tqdm
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -898,23 +899,6 @@ def generate(
     return summary
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse that reports bad arguments in one line (exit code 2)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -926,7 +910,7 @@ def _non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="generate_demo_data.py",
         description=(
             "Write deterministic demo AI-agent task logs in the raw contract of "
@@ -951,11 +935,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"output folder, relative paths from the project root (default: {DEFAULT_OUT})",
     )
     parser.add_argument(
-        "--weeks", type=_positive_int, default=8, help="number of weekly files (default: 8)"
+        "--weeks", type=positive_int, default=8, help="number of weekly files (default: 8)"
     )
     parser.add_argument(
         "--tasks-per-week",
-        type=_positive_int,
+        type=positive_int,
         default=350,
         help="about this many tasks per week, +-6%% (default: 350)",
     )

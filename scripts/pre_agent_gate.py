@@ -38,6 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import raw_contract as contract
+from cli_support import OneLineParser
 
 ID_KEYS = (contract.RUN_ID_FIELD, "id")
 
@@ -173,13 +174,8 @@ def _describe(result: GateResult, position: int) -> str:
     return " ".join(parts)
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="pre_agent_gate.py",
         description=(
             "Pre-agent gate: check the records an agent is about to receive against "

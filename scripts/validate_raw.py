@@ -48,6 +48,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import raw_contract as contract
+from cli_support import OneLineParser
 
 DEFAULT_DOCS_DIR = contract.PROJECT_ROOT / "target" / "data_docs"
 DEFAULT_RESULT = contract.PROJECT_ROOT / "target" / "raw_validation.json"
@@ -978,11 +979,6 @@ def print_report(outcome: ValidationOutcome, result_path: Path) -> None:
     print(f"Result: {result_path}")
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message}\n")
-
-
 def _share_argument(text: str) -> float:
     try:
         value = float(text)
@@ -994,7 +990,7 @@ def _share_argument(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="validate_raw.py",
         description=(
             "Validate a raw delivery of agent task logs with Great Expectations before dbt "

@@ -14,7 +14,7 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,8 +121,11 @@ def run_dbt_build(
     work_dir: Path,
     dbt_vars: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
+    extra_args: Sequence[str] = (),
 ) -> BuildResult:
-    """`dbt build` of `project_dir` on `raw_path`, writing only under `work_dir`."""
+    """`dbt build` of `project_dir` on `raw_path`, writing only under `work_dir`
+    (its warehouse is `work_dir`/warehouse.duckdb, so building into the same
+    work_dir again builds on the same warehouse). `extra_args` go to dbt build."""
     raw_path = Path(raw_path).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     all_vars = {**(dbt_vars or {}), "raw_path": str(raw_path)}
@@ -143,6 +146,7 @@ def run_dbt_build(
         str(target_path),
         "--log-path",
         str(work_dir / "logs"),
+        *extra_args,
     ]
     started_at = datetime.now(UTC)
     completed = subprocess.run(

@@ -20,19 +20,17 @@ import dataclasses
 import importlib.util
 import json
 import math
-import os
 import random
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from conftest import DBT_EXECUTABLE, DBT_TIMEOUT_SECONDS, PROJECT_DIR, BuildResult
+from conftest import PROJECT_DIR, BuildResult, run_dbt_build
 
 # ---------------------------------------------------------------------------
 # Building
@@ -52,54 +50,10 @@ def build_into(
     parse when the vars are unchanged. Unit tests are left out; with `select`,
     only those models (and tests whose parents are all selected) are built.
     """
-    raw_path = Path(raw_path).resolve()
-    work_dir.mkdir(parents=True, exist_ok=True)
-    all_vars = {**(dbt_vars or {}), "raw_path": str(raw_path)}
-    db_path = work_dir / "warehouse.duckdb"
-    environment = {
-        **os.environ,
-        "AGENT_SEGMENTS_DB": str(db_path),
-        "DBT_PROFILES_DIR": str(project_dir),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = [
-        str(DBT_EXECUTABLE),
-        "build",
-        "--vars",
-        json.dumps(all_vars),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--exclude-resource-type",
-        "unit_test",
-    ]
+    extra_args = ["--exclude-resource-type", "unit_test"]
     if select:
-        command += ["--select", *select, "--indirect-selection", "cautious"]
-    started_at = datetime.now(UTC)
-    completed = subprocess.run(
-        command,
-        cwd=project_dir,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=DBT_TIMEOUT_SECONDS,
-        check=False,
-    )
-    run_results_path = work_dir / "target" / "run_results.json"
-    run_results = (
-        json.loads(run_results_path.read_text()) if run_results_path.exists() else {"results": []}
-    )
-    return BuildResult(
-        exit_code=completed.returncode,
-        run_results=run_results,
-        db_path=db_path,
-        project_dir=Path(project_dir),
-        raw_path=raw_path,
-        vars=all_vars,
-        started_at=started_at,
-        output=completed.stdout + completed.stderr,
-    )
+        extra_args += ["--select", *select, "--indirect-selection", "cautious"]
+    return run_dbt_build(raw_path, work_dir, dbt_vars, project_dir, extra_args)
 
 
 def check_built(build: BuildResult, label: str) -> None:
