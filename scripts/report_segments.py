@@ -158,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     print(f"\nMarts: {db_path} (schema marts). Open with:")
-    query = "from marts.segment_completion order by gap_pp desc"
+    query = (
+        "select dimension, segment_value, status, task_count, completion_rate, gap_pp"
+        " from marts.segment_completion order by gap_pp desc"
+    )
     connect = f"duckdb.connect('{db_path}', read_only=True)"
     print(f"  .venv/bin/python -c \"import duckdb; {connect}.sql('{query}').show()\"")
     if outcome.other_failures:
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if outcome.gap_test_failures:
         print(
-            f"\ndbt build failed its gap test ({alert_count} segment(s) in alert): "
+            f"\ndbt build failed its gap test ({alert_count} finding(s) in alert): "
             "that is the CI gate working. Failing rows are stored in schema test_failures."
         )
     return 0
