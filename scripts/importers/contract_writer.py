@@ -32,6 +32,23 @@ from typing import Any
 
 import raw_contract as contract
 
+# Metadata keys that are contract fields; every other key becomes an attribute.
+METADATA_FIELDS = (
+    "task_id",
+    "attempt",
+    "task_type",
+    "agent_name",
+    "agent_version",
+    "user_id",
+    "customer_id",
+    "team",
+    "request_text",
+    "error_type",
+)
+# Metadata keys that name a customer or its tier (they go to customers.csv).
+CUSTOMER_NAME_KEYS = ("customer_name",)
+CUSTOMER_TIER_KEYS = ("customer_tier", "tier")
+
 SKIPPED_FILE = "import_skipped.jsonl"
 FILE_FORMATS = ("jsonl", "parquet")
 # Attribute keys a segment dimension can name (`attributes.<key>`, macros/segment_dimensions.sql).

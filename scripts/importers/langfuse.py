@@ -34,23 +34,16 @@ from importers._input import (
     progress,
     tags_to_attributes,
 )
-from importers.contract_writer import ContractWriter, Origin, iso_utc, parse_datetime
-
-# Metadata keys that are contract fields; every other key becomes an attribute.
-METADATA_FIELDS = (
-    "task_id",
-    "attempt",
-    "task_type",
-    "agent_name",
-    "agent_version",
-    "user_id",
-    "customer_id",
-    "team",
-    "request_text",
-    "error_type",
+from importers.contract_writer import (
+    CUSTOMER_NAME_KEYS,
+    CUSTOMER_TIER_KEYS,
+    METADATA_FIELDS,
+    ContractWriter,
+    Origin,
+    iso_utc,
+    parse_datetime,
 )
-CUSTOMER_NAME_KEYS = ("customer_name",)
-CUSTOMER_TIER_KEYS = ("customer_tier", "tier")
+
 # Top-level keys of a trace row that are never a flattened score column.
 TRACE_KEYS = {
     "id",

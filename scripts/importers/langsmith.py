@@ -33,23 +33,17 @@ from importers._input import (
     progress,
     tags_to_attributes,
 )
-from importers.contract_writer import ContractWriter, Origin, iso_utc, parse_datetime
+from importers.contract_writer import (
+    CUSTOMER_NAME_KEYS,
+    CUSTOMER_TIER_KEYS,
+    METADATA_FIELDS,
+    ContractWriter,
+    Origin,
+    iso_utc,
+    parse_datetime,
+)
 
 STATUSES = {"success": "completed", "error": "failed", "pending": "running", "running": "running"}
-METADATA_FIELDS = (
-    "task_id",
-    "attempt",
-    "task_type",
-    "agent_name",
-    "agent_version",
-    "user_id",
-    "customer_id",
-    "team",
-    "request_text",
-    "error_type",
-)
-CUSTOMER_NAME_KEYS = ("customer_name",)
-CUSTOMER_TIER_KEYS = ("customer_tier", "tier")
 # LangSmith's own metadata keys: the model one becomes attributes.model, the rest are left out.
 MODEL_KEYS = ("ls_model_name",)
 
