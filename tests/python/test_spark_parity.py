@@ -24,13 +24,14 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DBT_EXECUTABLE, FIXTURES_DIR, PROJECT_DIR, generate_demo
+from conftest import DBT_EXECUTABLE, FIXTURES_DIR, PROJECT_DIR, BuildResult, generate_demo
 
 DBT_TIMEOUT_SECONDS = 600
 RELATIVE_TOLERANCE = 1e-9
@@ -46,8 +47,6 @@ MART_KEYS = {
     "slice_attribution": ["slice_key", "predicate_dimension"],
     "segment_pareto": ["dimension", "segment_value"],
 }
-GAP_TEST_NAME = "segment_gap_within_threshold"
-FAILED_STATUSES = {"error", "fail", "runtime error", "skipped"}
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None
@@ -57,25 +56,14 @@ pytestmark = pytest.mark.skipif(
 
 
 @dataclass(frozen=True)
-class EngineBuild:
-    engine: str
-    work_dir: Path
-    exit_code: int
-    output: str
-    run_results: dict
+class EngineBuild(BuildResult):
+    """A build of the shared harness's kind, on one engine, whose marts can be read back."""
 
-    def statuses(self) -> dict[str, str]:
-        return {result["unique_id"]: result["status"] for result in self.run_results["results"]}
-
-    def failed_nodes(self) -> set[str]:
-        return {node for node, status in self.statuses().items() if status in FAILED_STATUSES}
-
-    def unexpected_failures(self) -> set[str]:
-        """Failed nodes other than the segment gap tests, which fail by design on alerts."""
-        return {node for node in self.failed_nodes() if GAP_TEST_NAME not in node}
+    engine: str = "duckdb"
+    work_dir: Path = Path()
 
     def describe(self) -> str:
-        return f"{self.engine}: exit {self.exit_code}\n{self.output[-4000:]}"
+        return f"{self.engine}: {super().describe()}"
 
     def mart(self, name: str) -> pd.DataFrame:
         with duckdb.connect() as connection:
@@ -122,7 +110,9 @@ def start_build(engine: str, raw_path: Path, work_dir: Path) -> subprocess.Popen
     )
 
 
-def finish_build(engine: str, process: subprocess.Popen, work_dir: Path) -> EngineBuild:
+def finish_build(
+    engine: str, process: subprocess.Popen, work_dir: Path, raw_path: Path, started_at: datetime
+) -> EngineBuild:
     try:
         output, _ = process.communicate(timeout=DBT_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
@@ -132,7 +122,18 @@ def finish_build(engine: str, process: subprocess.Popen, work_dir: Path) -> Engi
     run_results = (
         json.loads(run_results_path.read_text()) if run_results_path.exists() else {"results": []}
     )
-    return EngineBuild(engine, work_dir, process.returncode, output, run_results)
+    return EngineBuild(
+        exit_code=process.returncode,
+        run_results=run_results,
+        db_path=work_dir / "warehouse.duckdb",
+        project_dir=PROJECT_DIR,
+        raw_path=raw_path,
+        vars={"raw_path": str(raw_path)},
+        started_at=started_at,
+        output=output,
+        engine=engine,
+        work_dir=work_dir,
+    )
 
 
 def combined_raw_folder(folder: Path) -> Path:
@@ -153,13 +154,16 @@ def combined_raw_folder(folder: Path) -> Path:
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[EngineBuild, EngineBuild]:
     """(DuckDB build, Spark build) of the combined raw folder, run concurrently."""
     raw_path = combined_raw_folder(tmp_path_factory.mktemp("spark_parity_raw"))
+    started_at = datetime.now(UTC)
     started = {
         engine: (start_build(engine, raw_path, work_dir), work_dir)
         for engine in ("spark", "duckdb")
         for work_dir in [tmp_path_factory.mktemp(f"spark_parity_{engine}")]
     }
     duckdb_build, spark_build = (
-        finish_build(engine, *started[engine]) for engine in ("duckdb", "spark")
+        finish_build(engine, process, work_dir, raw_path, started_at)
+        for engine in ("duckdb", "spark")
+        for process, work_dir in [started[engine]]
     )
     assert duckdb_build.run_results["results"], duckdb_build.describe()
     assert spark_build.run_results["results"], spark_build.describe()
@@ -172,7 +176,7 @@ def test_both_engines_build_with_the_same_outcome(builds):
     assert not spark_build.unexpected_failures(), spark_build.describe()
     # Every model, seed, data test and unit test ran on Spark, with the same results
     # (the story demo fails the gap tests on both: its planted segment alerts).
-    assert spark_build.statuses() == duckdb_build.statuses(), spark_build.describe()
+    assert spark_build.node_statuses() == duckdb_build.node_statuses(), spark_build.describe()
 
 
 @pytest.mark.parametrize("mart", sorted(MART_KEYS))
