@@ -1,0 +1,775 @@
+"""Every record of the bad-input corpus is accepted with its meaning intact or
+rejected with the reason docs/definitions.md section 2 gives it, and the counts
+reconcile per file.
+
+The corpus is `fixtures/bad_input/records/` (written by make_corpus.py) with
+its expected outcomes, by hand, in `fixtures/bad_input/expectations.yml`; the
+very long records are generated here. One build covers all of that. Deliveries
+that could stop a build as a whole (bytes that are not UTF-8, integers beyond
+64 bits, Parquet files whose column types disagree, nothing but empty files,
+no task-run file at all) each get a small build of their own, so one of them
+failing cannot hide the others.
+
+Accepted records are read from `intermediate.int_task_runs_validated` (the
+only relation holding every accepted run with its raw text fields: the marts
+carry pseudonyms and no request text) and their task in `marts.fct_task_runs`;
+rejected ones from `marts.rejected_task_runs`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from conftest import DEFAULT_VARS, FIXTURES_DIR, BuildResult, format_problems, run_dbt_build
+
+CORPUS_DIR = FIXTURES_DIR / "bad_input"
+RECORDS_DIR = CORPUS_DIR / "records"
+EXPECTATIONS: dict[str, dict[int, dict]] = {
+    file_name: cases or {}
+    for file_name, cases in yaml.safe_load(
+        (CORPUS_DIR / "expectations.yml").read_text(encoding="utf-8")
+    ).items()
+}
+
+REJECTION_REASONS = {
+    "malformed_json",
+    "record_not_an_object",
+    "invalid_type",
+    "missing_required_field",
+    "unparseable_timestamp",
+    "timestamp_in_future",
+    "unknown_status",
+    "input_not_an_object",
+    "attributes_not_an_object",
+    "duplicate_delivery",
+    "conflicting_duplicate",
+}
+# The raw contract's fields by kind (README, "Raw input contract").
+TEXT_FIELDS = (
+    "task_run_id",
+    "task_id",
+    "agent_name",
+    "agent_version",
+    "task_type",
+    "user_id",
+    "team",
+    "customer_id",
+    "request_text",
+    "error_type",
+)
+INTEGER_FIELDS = ("attempt", "input_tokens", "output_tokens")
+NUMBER_FIELDS = ("latency_ms", "cost_usd")
+OBJECT_FIELDS = ("input", "attributes")
+# fct_task_runs columns that must equal the deciding run's (ids shown to BI
+# are pseudonyms, so user_id and customer_id are checked on the run only).
+TASK_COLUMNS_FROM_RUN = (
+    "task_run_id",
+    "agent_name",
+    "agent_version",
+    "task_type",
+    "error_type",
+    "raw_status",
+    "outcome",
+    "attempt",
+    "latency_ms",
+    "cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "started_at",
+    "finished_at",
+)
+WHITESPACE = " \t\n\r\f"
+
+
+# ---------------------------------------------------------------------------
+# The raw records, read without the pipeline or reference.py
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    file_name: str
+    record_number: int
+    text: str | None  # None: the bytes are not UTF-8
+    value: Any  # the parsed record (JSON or a Parquet row); None when not JSON
+
+
+def _jsonl_lines(path: Path) -> list[bytes]:
+    """A JSONL file's lines: split on LF only, a CR before it dropped, a BOM
+    before the first line dropped; nothing after the last LF is a line."""
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [line.removesuffix(b"\r") for line in lines]
+
+
+def _parse(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def read_raw_records(folder: Path) -> tuple[dict[tuple[str, int], RawRecord], set]:
+    """(records by (file name, record number), blank JSONL lines) of every
+    task_runs* file of `folder`."""
+    records: dict[tuple[str, int], RawRecord] = {}
+    blank: set[tuple[str, int]] = set()
+    for path in sorted(folder.glob("task_runs*.jsonl")):
+        for number, line in enumerate(_jsonl_lines(path), start=1):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and not text.strip(WHITESPACE):
+                blank.add((path.name, number))
+                continue
+            records[(path.name, number)] = RawRecord(path.name, number, text, _parse(text))
+    for path in sorted(folder.glob("task_runs*.parquet")):
+        for number, row in enumerate(pq.read_table(path).to_pylist(), start=1):
+            text = json.dumps(row, ensure_ascii=False)
+            records[(path.name, number)] = RawRecord(path.name, number, text, row)
+    return records, blank
+
+
+def _text(value: Any) -> str | None:
+    """A text field's meaning: trimmed text, an integer's decimal text; None when blank."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip(WHITESPACE) or None
+    return None
+
+
+def _object(value: Any) -> dict:
+    return json.loads(value) if isinstance(value, str) else (value or {})
+
+
+def _compact_json_length(value: dict) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+# ---------------------------------------------------------------------------
+# What the build made of them
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    accepted: dict[tuple[str, int], dict]
+    rejected: dict[tuple[str, int], dict]
+    tasks: dict[str, dict]  # fct_task_runs rows by task_run_id
+    repeated: list[tuple[str, int]]  # records found more than once
+
+
+def read_outcomes(build: BuildResult) -> Outcomes:
+    accepted_rows = build.query(
+        "select * from intermediate.int_task_runs_validated where is_accepted"
+    ).to_dict("records")
+    rejected_rows = build.table("marts.rejected_task_runs").to_dict("records")
+    accepted: dict[tuple[str, int], dict] = {}
+    rejected: dict[tuple[str, int], dict] = {}
+    repeated = []
+    for rows, found in ((accepted_rows, accepted), (rejected_rows, rejected)):
+        for row in rows:
+            location = (Path(row["source_file"]).name, int(row["record_number"]))
+            if location in accepted or location in rejected:
+                repeated.append(location)
+            found[location] = row
+    tasks = {
+        str(row["task_run_id"]): row
+        for row in build.table("marts.fct_task_runs").to_dict("records")
+    }
+    return Outcomes(accepted, rejected, tasks, repeated)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str | dict | list) and pd.isna(value))
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    if _missing(expected) or _missing(actual):
+        return _missing(expected) and _missing(actual)
+    if isinstance(expected, float) or isinstance(actual, float):
+        return math.isclose(float(actual), float(expected), rel_tol=1e-12, abs_tol=0.0)
+    if hasattr(actual, "item"):
+        actual = actual.item()
+    return actual == expected
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if _missing(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _detail_names(detail: Any, expected: str) -> bool:
+    """The detail names the expected field (alone, or before ': value'), or for a
+    duplicate ends with the kept copy's file:line (source_file is a path)."""
+    if _missing(detail):
+        return False
+    detail = str(detail)
+    if ".jsonl:" in expected or ".parquet:" in expected:
+        return detail.endswith("/" + expected) or detail.endswith(" " + expected)
+    return detail.split(":")[0] == expected
+
+
+def meaning_problems(raw: RawRecord, expected: dict, run: dict, task: dict | None) -> list[str]:
+    """How an accepted run (and its task) differs from what its raw record says."""
+    record = raw.value
+    problems = []
+
+    def compare(where: str, column: str, actual: Any, wanted: Any) -> None:
+        if not _same(actual, wanted):
+            problems.append(f"{where}.{column}: {actual!r}, expected {wanted!r}")
+
+    wanted_run: dict[str, Any] = {field: _text(record.get(field)) for field in TEXT_FIELDS}
+    if "task_run_id" in expected:
+        wanted_run["task_run_id"] = expected["task_run_id"]
+    wanted_run["task_id"] = wanted_run["task_id"] or wanted_run["task_run_id"]
+    wanted_run["raw_status"] = _text(record.get("status"))
+    wanted_run["outcome"] = expected["outcome"]
+    for field in (*INTEGER_FIELDS, *NUMBER_FIELDS):
+        wanted_run[field] = record.get(field)
+    for column, wanted in wanted_run.items():
+        compare("run", column, run.get(column), wanted)
+    for field in ("started_at", "finished_at"):
+        wanted = expected[field]
+        compare(
+            "run",
+            field,
+            _timestamp(run.get(field)),
+            None if wanted is None else datetime.fromisoformat(wanted),
+        )
+    for field in OBJECT_FIELDS:
+        stored = run.get(f"{field}_json")
+        compare(
+            "run",
+            f"{field}_json",
+            None if _missing(stored) else json.loads(stored),
+            _object(record.get(field)),
+        )
+
+    if task is None:
+        problems.append(f"no fct_task_runs row for task run {wanted_run['task_run_id']!r}")
+        return problems
+    for column in TASK_COLUMNS_FROM_RUN:
+        wanted = run.get(column)
+        if column in ("started_at", "finished_at"):
+            compare("task", column, _timestamp(task.get(column)), _timestamp(wanted))
+        else:
+            compare("task", column, task.get(column), None if _missing(wanted) else wanted)
+    compare(
+        "task",
+        "attributes_json",
+        _object(task.get("attributes_json")),
+        _object(record.get("attributes")),
+    )
+    compare(
+        "task",
+        "input_length_chars",
+        task.get("input_length_chars"),
+        _compact_json_length(_object(record.get("input"))),
+    )
+    compare("task", "is_counted", bool(task.get("is_counted")), expected["outcome"] != "excluded")
+    return problems
+
+
+def case_problems(
+    outcomes: Outcomes, raw: RawRecord | None, location: tuple[str, int], expected: dict
+) -> list[str]:
+    """How the build's outcome for one raw record differs from its expectation."""
+    where = f"{location[0]}:{location[1]}"
+    if raw is None:
+        return [f"{where}: no such record in the corpus"]
+    if "rejected" in expected:
+        row = outcomes.rejected.get(location)
+        if row is None:
+            state = "accepted" if location in outcomes.accepted else "lost"
+            return [f"{where}: {state}, expected rejected as {expected['rejected']}"]
+        problems = []
+        if row["rejection_reason"] != expected["rejected"]:
+            problems.append(
+                f"{where}: rejected as {row['rejection_reason']} ({row['rejection_detail']!r}), "
+                f"expected {expected['rejected']}"
+            )
+        elif "detail" in expected and not _detail_names(
+            row["rejection_detail"], expected["detail"]
+        ):
+            problems.append(
+                f"{where}: detail {row['rejection_detail']!r} does not name {expected['detail']!r}"
+            )
+        return problems
+    run = outcomes.accepted.get(location)
+    if run is None:
+        row = outcomes.rejected.get(location)
+        state = (
+            f"rejected as {row['rejection_reason']} ({row['rejection_detail']!r})"
+            if row is not None
+            else "lost"
+        )
+        return [f"{where}: {state}, expected accepted"]
+    task = outcomes.tasks.get(str(run["task_run_id"]))
+    return [
+        f"{where} {problem}" for problem in meaning_problems(raw, expected["accepted"], run, task)
+    ]
+
+
+def reconciliation_problems(
+    outcomes: Outcomes, records: dict[tuple[str, int], RawRecord]
+) -> list[str]:
+    """Raw records = accepted + rejected, per file, each record exactly once."""
+    problems = [f"{location} is both accepted and rejected" for location in outcomes.repeated]
+    found = set(outcomes.accepted) | set(outcomes.rejected)
+    problems += [
+        f"{location}: neither accepted nor rejected" for location in sorted(set(records) - found)
+    ]
+    problems += [f"{location}: not a raw record" for location in sorted(found - set(records))]
+    for file_name in sorted({location[0] for location in records}):
+        raw_count = sum(1 for location in records if location[0] == file_name)
+        accepted = sum(1 for location in outcomes.accepted if location[0] == file_name)
+        rejected = sum(1 for location in outcomes.rejected if location[0] == file_name)
+        if raw_count != accepted + rejected:
+            problems.append(
+                f"{file_name}: {raw_count} raw != {accepted} accepted + {rejected} rejected"
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# The main corpus: committed records plus very long ones generated here
+
+LONG_FILE = "task_runs_2024_g_long.jsonl"
+LONG_TEXT_CHARS = 400_000
+# Its records (expectations in write_long_records: some depend on the build time).
+LONG_FILE_CASES: dict[int, dict] = {number: {} for number in range(1, 6)}
+
+
+def _long_text(length: int) -> str:
+    """Adversarial text of `length` characters (quotes, SQL, Unicode, escapes)."""
+    unit = 'O\'Brien "q" \\ ; drop table x; -- 😀 中文 \u2028 \t\n {{ x }} '
+    return (unit * (length // len(unit) + 1))[:length]
+
+
+def write_long_records(folder: Path, now: datetime) -> dict[int, dict]:
+    """Writes LONG_FILE into `folder`; returns its expectations by line."""
+    long_record = {
+        "task_run_id": "bi-long-1",
+        "task_type": "account_summary",
+        "started_at": "2024-05-09T09:00:00Z",
+        "status": "completed",
+        "request_text": "ask " + _long_text(LONG_TEXT_CHARS),
+        "input": {
+            "company_name": _long_text(300_000),
+            "industry": [f'item {index} "q"' for index in range(5_000)],
+        },
+    }
+    long_line = json.dumps(long_record, ensure_ascii=False)
+    near_future = (now + timedelta(hours=1)).replace(microsecond=0)
+    beyond_skew = now + timedelta(hours=DEFAULT_VARS["max_clock_skew_hours"] + 24)
+    lines = [
+        long_line,
+        long_line[: len(long_line) // 2],
+        json.dumps(
+            {**long_record, "task_run_id": "bi-long-3", "status": _long_text(100_000), "input": {}}
+        ),
+        json.dumps(
+            {
+                "task_run_id": "bi-long-4",
+                "task_type": "t",
+                "status": "done",
+                "started_at": near_future.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ),
+        json.dumps(
+            {
+                "task_run_id": "bi-long-5",
+                "task_type": "t",
+                "status": "done",
+                "started_at": beyond_skew.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ),
+    ]
+    (folder / LONG_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {
+        1: {
+            "contains": "bi-long-1",
+            "accepted": {
+                "outcome": "success",
+                "started_at": "2024-05-09 09:00:00",
+                "finished_at": None,
+            },
+        },
+        2: {"contains": "bi-long-1", "rejected": "malformed_json"},
+        3: {"contains": "bi-long-3", "rejected": "unknown_status"},
+        # Within max_clock_skew_hours of the build: a clock a little ahead is not an error.
+        4: {
+            "contains": "bi-long-4",
+            "accepted": {
+                "outcome": "success",
+                "started_at": near_future.isoformat(sep=" "),
+                "finished_at": None,
+            },
+        },
+        5: {"contains": "bi-long-5", "rejected": "timestamp_in_future", "detail": "started_at"},
+    }
+
+
+@dataclass(frozen=True)
+class CorpusBuild:
+    build: BuildResult
+    folder: Path
+    expectations: dict[str, dict[int, dict]]
+    records: dict[tuple[str, int], RawRecord]
+    blank: set[tuple[str, int]]
+    outcomes: Outcomes
+
+
+@pytest.fixture(scope="module")
+def corpus(dbt_build, tmp_path_factory) -> CorpusBuild:
+    folder = tmp_path_factory.mktemp("bad_input") / "records"
+    shutil.copytree(RECORDS_DIR, folder)
+    expectations = {
+        **EXPECTATIONS,
+        LONG_FILE: write_long_records(folder, datetime.now(UTC).replace(tzinfo=None)),
+    }
+    build = dbt_build(folder)
+    assert build.db_path.exists(), build.describe()
+    records, blank = read_raw_records(folder)
+    return CorpusBuild(build, folder, expectations, records, blank, read_outcomes(build))
+
+
+def _cases() -> list:
+    """Every expectation of the corpus as a pytest param, xfail where a defect is known."""
+    params = []
+    for file_name, cases in [*EXPECTATIONS.items(), (LONG_FILE, LONG_FILE_CASES)]:
+        for number, case in cases.items():
+            if case.get("blank"):
+                continue
+            marks = (
+                [pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else []
+            )
+            params.append(pytest.param(file_name, number, id=f"{file_name}:{number}", marks=marks))
+    return params
+
+
+def test_corpus_holds_exactly_the_documented_records():
+    """Guards the hand-written expectations against edits of the corpus."""
+    records, blank = read_raw_records(RECORDS_DIR)
+    documented = {
+        (file_name, number)
+        for file_name, cases in EXPECTATIONS.items()
+        for number, case in cases.items()
+        if not case.get("blank")
+    }
+    documented_blank = {
+        (file_name, number)
+        for file_name, cases in EXPECTATIONS.items()
+        for number, case in cases.items()
+        if case.get("blank")
+    }
+    assert set(records) == documented
+    assert blank == documented_blank
+    assert {path.name for path in RECORDS_DIR.glob("task_runs*")} == set(EXPECTATIONS)
+    wrong = [
+        location
+        for location in sorted(documented)
+        if EXPECTATIONS[location[0]][location[1]]["contains"] not in records[location].text
+    ]
+    assert not wrong, f"records that no longer hold their `contains` text: {wrong}"
+
+
+def test_build_runs_every_model_and_test(corpus):
+    """Bad records are data, not errors: nothing in the build may fail on them."""
+    assert not corpus.build.unexpected_failures(), corpus.build.describe()
+
+
+@pytest.mark.parametrize(("file_name", "record_number"), _cases())
+def test_record_is_accepted_intact_or_rejected_with_its_reason(corpus, file_name, record_number):
+    location = (file_name, record_number)
+    problems = case_problems(
+        corpus.outcomes,
+        corpus.records.get(location),
+        location,
+        corpus.expectations[file_name][record_number],
+    )
+    assert not problems, format_problems(problems)
+
+
+def test_raw_records_reconcile_per_file(corpus):
+    problems = reconciliation_problems(corpus.outcomes, corpus.records)
+    assert not problems, format_problems(problems)
+    # Accepted task runs are the tasks' runs.
+    fct = corpus.build.table("marts.fct_task_runs")
+    assert int(fct["attempt_count"].sum()) == len(corpus.outcomes.accepted)
+    # Blank lines, empty files and a Parquet file without rows add no record.
+    assert not {location[0] for location in corpus.outcomes.rejected} & {
+        "task_runs_2024_e_empty.jsonl",
+        "task_runs_2024_p3_header_only.parquet",
+    }
+    assert not corpus.blank & (set(corpus.outcomes.accepted) | set(corpus.outcomes.rejected))
+
+
+def test_every_rejection_has_a_known_reason(corpus):
+    rejected = corpus.build.table("marts.rejected_task_runs")
+    assert set(rejected["rejection_reason"]) <= REJECTION_REASONS
+    assert rejected["rejection_reason"].notna().all()
+
+
+def test_header_only_lookup_files_leave_tasks_without_tier(corpus):
+    """customers.csv and users.csv with a header and no rows are read as empty."""
+    fct = corpus.build.table("marts.fct_task_runs")
+    tiers = {value for value in fct["customer_tier"] if not _missing(value)}
+    assert tiers <= {"(missing)"}
+    # Teams come from the runs alone: users.csv adds none.
+    run_teams = {
+        _text(raw.value.get("team"))
+        for location, raw in corpus.records.items()
+        if location in corpus.outcomes.accepted
+    }
+    assert {value for value in fct["team"] if not _missing(value)} - {"(missing)"} <= run_teams
+
+
+# ---------------------------------------------------------------------------
+# Deliveries that could stop a build as a whole: one small build each
+
+
+def build_and_check(dbt_build, folder: Path, expectations: dict[str, dict[int, dict]]) -> None:
+    """Builds `folder` and asserts every expectation and the reconciliation."""
+    build = dbt_build(folder)
+    assert not build.unexpected_failures() and build.db_path.exists(), build.describe()
+    outcomes = read_outcomes(build)
+    records, _ = read_raw_records(folder)
+    problems = reconciliation_problems(outcomes, records)
+    for file_name, cases in expectations.items():
+        for number, case in cases.items():
+            location = (file_name, number)
+            problems += case_problems(outcomes, records.get(location), location, case)
+    assert not problems, format_problems(problems)
+
+
+def _valid_line(run_id: str, **fields: Any) -> bytes:
+    record = {
+        "task_run_id": run_id,
+        "task_type": "support_triage",
+        "started_at": "2024-05-01T09:00:00Z",
+        "status": "completed",
+        **fields,
+    }
+    return json.dumps(record).encode("utf-8")
+
+
+ACCEPTED_AT_BASE = {
+    "accepted": {"outcome": "success", "started_at": "2024-05-01 09:00:00", "finished_at": None}
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the source agent_logs.task_runs_jsonl reads lines with read_csv (delim chr(0), "
+        "strict mode): a byte that is not UTF-8, a NUL byte, a lone CR or LF and CRLF line "
+        "ends mixed in one file fail the whole build instead of rejecting one line"
+    ),
+)
+def test_lines_that_are_not_utf8_text_are_rejected_one_by_one(dbt_build, tmp_path):
+    folder = tmp_path / "unreadable_lines"
+    folder.mkdir()
+    (folder / "task_runs_latin1.jsonl").write_bytes(
+        b"\n".join(
+            [
+                _valid_line("bi-enc-1"),
+                # "café" in Latin-1: the line is not UTF-8, so not JSON (RFC 8259, 8.1).
+                b'{"task_run_id": "bi-enc-2", "request_text": "caf\xe9"}',
+                _valid_line("bi-enc-3"),
+            ]
+        )
+        + b"\n"
+    )
+    (folder / "task_runs_nul.jsonl").write_bytes(
+        _valid_line("bi-nul-1") + b'\n{"task_run_id": "bi-nul-2\x00"}\n' + _valid_line("bi-nul-3")
+    )
+    # A lone CR is whitespace inside JSON, not a line end of JSON Lines.
+    (folder / "task_runs_cr.jsonl").write_bytes(
+        _valid_line("bi-cr-1")
+        + b'\n{"task_run_id": "bi-cr-2",\r"task_type": "support_triage", '
+        + b'"started_at": "2024-05-01T09:00:00Z", "status": "completed"}\n'
+    )
+    # Files concatenated from Unix and Windows producers.
+    (folder / "task_runs_mixed_ends.jsonl").write_bytes(
+        _valid_line("bi-mix-1") + b"\n" + _valid_line("bi-mix-2") + b"\r\n"
+    )
+    build_and_check(
+        dbt_build,
+        folder,
+        {
+            "task_runs_mixed_ends.jsonl": {
+                1: {"contains": "bi-mix-1", **ACCEPTED_AT_BASE},
+                2: {"contains": "bi-mix-2", **ACCEPTED_AT_BASE},
+            },
+            "task_runs_latin1.jsonl": {
+                1: {"contains": "bi-enc-1", **ACCEPTED_AT_BASE},
+                3: {"contains": "bi-enc-3", **ACCEPTED_AT_BASE},
+            },
+            "task_runs_nul.jsonl": {
+                1: {"contains": "bi-nul-1", **ACCEPTED_AT_BASE},
+                2: {"contains": "bi-nul-2", "rejected": "malformed_json"},
+                3: {"contains": "bi-nul-3", **ACCEPTED_AT_BASE},
+            },
+            "task_runs_cr.jsonl": {
+                1: {"contains": "bi-cr-1", **ACCEPTED_AT_BASE},
+                2: {"contains": "bi-cr-2", **ACCEPTED_AT_BASE},
+            },
+        },
+    )
+    # The Latin-1 line has no text to compare with, only its place: rejected, not lost.
+    build = dbt_build(folder)
+    rejected = build.table("marts.rejected_task_runs")
+    latin1 = rejected[
+        rejected["source_file"].str.endswith("task_runs_latin1.jsonl")
+        & (rejected["record_number"] == 2)
+    ]
+    assert latin1["rejection_reason"].tolist() == ["malformed_json"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "stg_agent_logs__task_runs casts an integer field with cast(... as bigint): a JSON "
+        "integer in 2^63..2^64-1 (DuckDB's UBIGINT) stops the build with a conversion error "
+        "instead of rejecting the record as invalid_type"
+    ),
+)
+def test_integers_beyond_64_bits_are_the_wrong_type(dbt_build, tmp_path):
+    folder = tmp_path / "integer_out_of_range"
+    folder.mkdir()
+    (folder / "task_runs.jsonl").write_bytes(
+        b"\n".join(
+            [
+                _valid_line("bi-int-1", attempt=9223372036854775807),
+                _valid_line("bi-int-2", attempt=9223372036854775808),
+                _valid_line("bi-int-3", input_tokens=18446744073709551615),
+                _valid_line("bi-int-4", output_tokens=-9223372036854775809),
+            ]
+        )
+    )
+    build_and_check(
+        dbt_build,
+        folder,
+        {
+            "task_runs.jsonl": {
+                1: {"contains": "bi-int-1", **ACCEPTED_AT_BASE},
+                2: {"contains": "bi-int-2", "rejected": "invalid_type", "detail": "attempt"},
+                3: {"contains": "bi-int-3", "rejected": "invalid_type", "detail": "input_tokens"},
+                4: {"contains": "bi-int-4", "rejected": "invalid_type", "detail": "output_tokens"},
+            }
+        },
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the source agent_logs.task_runs_parquet reads every file in one read_parquet(..., "
+        "union_by_name = true): a column that is BIGINT in one file and VARCHAR in another "
+        "becomes VARCHAR for all, so the valid integer attempts of the other file turn into "
+        "JSON strings and are rejected as invalid_type"
+    ),
+)
+def test_parquet_files_whose_column_types_differ_are_read_file_by_file(dbt_build, tmp_path):
+    """A producer that writes `attempt` as text in one file must not change what
+    another file's integer `attempt` means."""
+    folder = tmp_path / "parquet_types_differ"
+    folder.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "task_run_id": ["bi-pqa-1", "bi-pqa-2"],
+                "task_type": ["support_triage"] * 2,
+                "started_at": ["2024-05-01T09:00:00Z"] * 2,
+                "status": ["completed"] * 2,
+                "attempt": pa.array([1, 2], pa.int64()),
+                "input": pa.array(
+                    [{"company_name": "A"}, {"company_name": "A2"}],
+                    pa.struct([("company_name", pa.string())]),
+                ),
+            }
+        ),
+        folder / "task_runs_a.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "task_run_id": ["bi-pqb-1", "bi-pqb-2"],
+                "task_type": ["support_triage"] * 2,
+                "started_at": ["2024-05-01T09:00:00Z"] * 2,
+                "status": ["completed"] * 2,
+                "attempt": pa.array(["3", None], pa.string()),
+                "input": pa.array(['{"company_name": "B"}', '{"company_name": "B2"}'], pa.string()),
+            }
+        ),
+        folder / "task_runs_b.parquet",
+    )
+    build_and_check(
+        dbt_build,
+        folder,
+        {
+            "task_runs_a.parquet": {
+                1: {"contains": "bi-pqa-1", **ACCEPTED_AT_BASE},
+                2: {"contains": "bi-pqa-2", **ACCEPTED_AT_BASE},
+            },
+            "task_runs_b.parquet": {
+                1: {"contains": "bi-pqb-1", "rejected": "invalid_type", "detail": "attempt"},
+                2: {"contains": "bi-pqb-2", **ACCEPTED_AT_BASE},
+            },
+        },
+    )
+
+
+def test_a_delivery_of_empty_files_builds_empty_marts(dbt_build, tmp_path):
+    """Files that match but hold no record (empty, blank lines only, a Parquet
+    schema without rows, lookup files with only a header): no record, no error."""
+    folder = tmp_path / "empty_files"
+    folder.mkdir()
+    (folder / "task_runs_empty.jsonl").write_bytes(b"")
+    (folder / "task_runs_blank.jsonl").write_bytes(b"\n  \n\t\n")
+    pq.write_table(
+        pa.table({"task_run_id": pa.array([], pa.string()), "status": pa.array([], pa.string())}),
+        folder / "task_runs_empty.parquet",
+    )
+    (folder / "customers.csv").write_text("customer_id,customer_name,tier\n")
+    (folder / "users.csv").write_text("user_id,email,team,role\n")
+    build = dbt_build(folder)
+    assert not build.unexpected_failures() and build.db_path.exists(), build.describe()
+    outcomes = read_outcomes(build)
+    assert not outcomes.accepted and not outcomes.rejected and not outcomes.tasks
+    assert read_raw_records(folder)[0] == {}
+
+
+def test_a_folder_without_task_run_files_fails_early_and_says_why(tmp_path):
+    """Lookup files alone are no delivery (README: at least one task_runs file must match)."""
+    folder = tmp_path / "lookups_only"
+    folder.mkdir()
+    (folder / "customers.csv").write_text("customer_id,customer_name,tier\nc1,C,pro\n")
+    build = run_dbt_build(folder, tmp_path / "work")
+    assert build.exit_code != 0
+    assert "holds no task_runs*.jsonl or task_runs*.parquet file" in build.output
+    assert str(folder) in build.output
+    # No mart is built from it: an empty mart would read as "no failures".
+    assert build.node_statuses()["model.agent_segments.fct_task_runs"] == "skipped"
