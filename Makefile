@@ -10,6 +10,9 @@ BIN := $(VENV)/bin
 DEMO_DATA := data/demo
 
 export AGENT_SEGMENTS_DB ?= data/agent_segments.duckdb
+# The salt of the user and customer pseudonyms (docs/privacy.md). The demo's is
+# public, so its pseudonyms protect nothing: set your own secret for real logs.
+export AGENT_SEGMENTS_ID_SALT ?= agent-segments-demo-salt-not-secret
 # dbt reads profiles.yml from this folder; no ~/.dbt needed.
 export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1

@@ -1,11 +1,12 @@
 {#
-    Built-in segment dimensions: the name users configure -> the column of
-    fct_task_runs holding the segment value. Who triggered the task first,
-    then what they gave it.
+    Built-in segment dimensions: the name users configure -> the SQL over
+    fct_task_runs giving the segment value (a column, or for customers the
+    name when show_customer_names put one there, else the pseudonym). Who
+    triggered the task first, then what they gave it.
 #}
 {% macro segment_dimension_catalog() -%}
     {{ return({
-        'customer': 'customer_id',
+        'customer': 'coalesce(customer_name, customer_id)',
         'customer_tier': 'customer_tier',
         'team': 'team',
         'user': 'user_id',

@@ -1,8 +1,17 @@
 {#
     One row per task, with who triggered it (customer tier from
     customers.csv, team from the run or else from users.csv) and its input
-    and request bucketed into segment values.
+    and request bucketed into segment values. User and customer ids leave
+    here as pseudonyms (macros/pseudonymous_id.sql): every mart reads them
+    from this model, so none sees a delivered id (docs/privacy.md). With
+    show_customer_names, customer_name holds the name from customers.csv.
 #}
+{%- set show_customer_names = var('show_customer_names') -%}
+{%- if show_customer_names is not sameas true and show_customer_names is not sameas false -%}
+    {{ exceptions.raise_compiler_error(
+        "The var show_customer_names must be true or false, got " ~ show_customer_names
+    ) }}
+{%- endif %}
 
 with
 
@@ -26,10 +35,11 @@ users as (
 
 -- One row per key even if a CSV repeats a customer or user, so the joins
 -- below can never multiply tasks.
-customer_tiers as (
+customer_details as (
 
     select
         customer_id,
+        max(customer_name) as customer_name,
         max(customer_tier) as customer_tier
 
     from customers
@@ -55,13 +65,19 @@ tasks_joined as (
     select
         tasks.task_id,
         tasks.task_run_id,
-        tasks.user_id,
-        tasks.customer_id,
+        -- Joined below on the delivered ids, shown as pseudonyms.
+        {{ agent_segments.pseudonymous_id('tasks.user_id', 'user') }} as user_id,
+        {{ agent_segments.pseudonymous_id('tasks.customer_id', 'cust') }} as customer_id,
         tasks.agent_name,
         tasks.agent_version,
         tasks.task_type,
         coalesce(tasks.team, user_teams.team) as team,
-        customer_tiers.customer_tier,
+        customer_details.customer_tier,
+        {%- if show_customer_names %}
+        customer_details.customer_name,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as customer_name,
+        {%- endif %}
         tasks.raw_status,
         tasks.outcome,
         tasks.error_type,
@@ -97,8 +113,8 @@ tasks_joined as (
 
     from tasks
 
-    left join customer_tiers
-        on tasks.customer_id = customer_tiers.customer_id
+    left join customer_details
+        on tasks.customer_id = customer_details.customer_id
 
     left join user_teams
         on tasks.user_id = user_teams.user_id

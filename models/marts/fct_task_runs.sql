@@ -1,6 +1,8 @@
 {#
     One row per task: its deciding (latest) run, the outcome, the attempt
     count and every segment feature. BI tools and the segment marts read it.
+    User and customer ids are pseudonyms; no request text, input or raw
+    record is carried (docs/privacy.md).
 #}
 
 with
@@ -23,6 +25,7 @@ final as (
         task_type,
         team,
         customer_tier,
+        customer_name,
         raw_status,
         outcome,
         error_type,

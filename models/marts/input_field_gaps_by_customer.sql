@@ -42,6 +42,7 @@ task_field_checks as (
 
     select
         counted_tasks.customer_tier,
+        counted_tasks.customer_name,
         required_fields_checked.field_name,
         required_fields_checked.is_missing,
         counted_tasks.is_success,
@@ -60,6 +61,7 @@ field_gaps as (
         customer_id,
         field_name,
         max(customer_tier) as customer_tier,
+        max(customer_name) as customer_name,
         count(*) as tasks_requiring_field,
         count(case when is_missing then 1 end) as tasks_missing_field,
         avg(case when is_missing then (case when is_success then 1.0 else 0.0 end) end)
@@ -77,6 +79,7 @@ final as (
     select
         field_gaps.customer_id,
         field_gaps.customer_tier,
+        field_gaps.customer_name,
         field_gaps.field_name,
         field_gaps.tasks_requiring_field,
         field_gaps.tasks_missing_field,
