@@ -9,12 +9,13 @@ go unnoticed.
 
     raw = load_raw(raw_dir)
     accepted_runs, rejected = validate(raw, status_map)
-    task_table = tasks(accepted_runs, required_fields, customers, users, [400, 800, 1600])
+    task_table = tasks(accepted_runs, required_fields, customers, users, id_salt=salt)
     segments = segment_completion(task_table, ["customer", "task_type"])
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -230,7 +231,9 @@ def _status_lookup(status_map: Mapping[str, str] | pd.DataFrame) -> dict[str, st
 def _check_record(
     raw: str, statuses: Mapping[str, str], latest_start: datetime
 ) -> tuple[str, str | None, str | None, dict | None]:
-    """(rejection_reason or '', detail, task_run_id, parsed record) for one raw record."""
+    """(rejection_reason or '', detail, task_run_id, parsed record) for one raw record.
+
+    The detail names a field, never a value of the record (docs/privacy.md)."""
     try:
         record = _parse_json(raw)
     except ValueError:
@@ -261,15 +264,15 @@ def _check_record(
     for field in TIMESTAMP_FIELDS:
         value = _as_text(record.get(field))
         if value is not None and parse_timestamp(value) is None:
-            return "unparseable_timestamp", f"{field}: {value}", run_id_text, record
+            return "unparseable_timestamp", field, run_id_text, record
 
     started_at_text = _as_text(record["started_at"])
     if parse_timestamp(started_at_text) > latest_start:
-        return "timestamp_in_future", f"started_at: {started_at_text}", run_id_text, record
+        return "timestamp_in_future", "started_at", run_id_text, record
 
     status = _as_text(record["status"])
     if status.lower() not in statuses:
-        return "unknown_status", status, run_id_text, record
+        return "unknown_status", "status", run_id_text, record
 
     for field, reason in (
         ("input", "input_not_an_object"),
@@ -310,12 +313,13 @@ def validate(
             "source_file": source_file,
             "record_number": int(record_number),
             "task_run_id": run_id,
-            "raw_record": text,
         }
         if reason:
             rejected.append({**row, "rejection_reason": reason, "rejection_detail": detail})
         else:
-            passing.append({**row, "record": record, "content": _compact_json(record)})
+            passing.append(
+                {**row, "raw_record": text, "record": record, "content": _compact_json(record)}
+            )
 
     # Rules 10-11: a later delivery of the same task run supersedes this one.
     accepted: list[dict] = []
@@ -331,16 +335,14 @@ def validate(
                 continue
             same = [other for other in later if other["content"] == row["content"]]
             reason = "duplicate_delivery" if same else "conflicting_duplicate"
-            superseding = (same or later)[-1]
-            detail = f"{superseding['source_file']}:{superseding['record_number']}"
+            kept = deliveries[-1]
             rejected.append(
                 {
                     "source_file": row["source_file"],
                     "record_number": row["record_number"],
                     "task_run_id": row["task_run_id"],
-                    "raw_record": row["raw_record"],
                     "rejection_reason": reason,
-                    "rejection_detail": detail,
+                    "rejection_detail": f"kept at {kept['source_file']}:{kept['record_number']}",
                 }
             )
 
@@ -355,7 +357,6 @@ def validate(
             "task_run_id",
             "rejection_reason",
             "rejection_detail",
-            "raw_record",
         ],
     )
     return (
@@ -484,17 +485,37 @@ def read_lookup_csv(path: str | Path) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def pseudonym(delivered_id: str | None, prefix: str, salt: str) -> str | None:
+    """What the marts show for an id (docs/privacy.md): the prefix, '_' and the first
+    12 hex digits of SHA-256 over salt|prefix|id. None stays None."""
+    if delivered_id is None:
+        return None
+    digest = hashlib.sha256(f"{salt}|{prefix}|{delivered_id}".encode()).hexdigest()
+    return f"{prefix}_{digest[:12]}"
+
+
 def tasks(
     accepted_runs: pd.DataFrame,
     required_fields: Mapping[str, Iterable[str]] | pd.DataFrame,
     customers: pd.DataFrame | None,
     users: pd.DataFrame | None,
     input_length_bucket_edges: Sequence[int] = (400, 800, 1600),
+    *,
+    id_salt: str | None = None,
+    show_customer_names: bool = False,
 ) -> pd.DataFrame:
-    """One row per task with the deciding run's attributes and the section-4 features."""
+    """One row per task with the deciding run's attributes and the section-4 features.
+
+    With `id_salt`, user_id and customer_id are the marts' pseudonyms; without, the
+    delivered ids (what the raw-side checks see). customer_name is the name in
+    customers.csv when `show_customer_names`, else None."""
     required = _required_lookup(required_fields)
     tiers = _lookup_frame(customers, "customer_id", "tier")
+    names = _lookup_frame(customers, "customer_id", "customer_name")
     user_teams = _lookup_frame(users, "user_id", "team")
+
+    def shown(delivered_id: str | None, prefix: str) -> str | None:
+        return delivered_id if id_salt is None else pseudonym(delivered_id, prefix, id_salt)
 
     rows = []
     for task_id, runs in accepted_runs.groupby("task_id", sort=True):
@@ -527,8 +548,9 @@ def tasks(
             {
                 "task_id": task_id,
                 "task_run_id": run["task_run_id"],
-                "user_id": run["user_id"],
-                "customer_id": run["customer_id"],
+                "user_id": shown(run["user_id"], "user"),
+                "customer_id": shown(run["customer_id"], "cust"),
+                "customer_name": names.get(run["customer_id"]) if show_customer_names else None,
                 "team": team,
                 "customer_tier": tiers.get(run["customer_id"]),
                 "task_type": run["task_type"],
@@ -559,6 +581,7 @@ _TASK_COLUMNS = [
     "task_run_id",
     "user_id",
     "customer_id",
+    "customer_name",
     "team",
     "customer_tier",
     "task_type",
@@ -589,8 +612,11 @@ def build_reference(
     input_length_bucket_edges: Sequence[int] = (400, 800, 1600),
     max_clock_skew_hours: float = 24,
     now: datetime | None = None,
+    id_salt: str | None = None,
+    show_customer_names: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(accepted_runs, rejected, tasks) for a raw folder with a project's seeds."""
+    """(accepted_runs, rejected, tasks) for a raw folder with a project's seeds; `id_salt`
+    and `show_customer_names` as in tasks()."""
     project_dir = Path(project_dir)
     raw_dir = Path(raw_dir)
     status_map = pd.read_csv(project_dir / "seeds" / "task_status_outcomes.csv", dtype=str)
@@ -604,6 +630,8 @@ def build_reference(
         read_lookup_csv(raw_dir / "customers.csv"),
         read_lookup_csv(raw_dir / "users.csv"),
         input_length_bucket_edges,
+        id_salt=id_salt,
+        show_customer_names=show_customer_names,
     )
     return accepted, rejected, task_table
 
@@ -629,6 +657,14 @@ def segment_values(task_table: pd.DataFrame, dimension: str) -> pd.Series:
     if dimension.startswith("attributes."):
         key = dimension.removeprefix("attributes.")
         values = [_attribute_text(attributes.get(key)) for attributes in task_table["attributes"]]
+    elif dimension == "customer" and "customer_name" in task_table:
+        # The name when show_customer_names gave the task one, else the pseudonym.
+        values = [
+            _value(name) if _value(name) is not None else _value(customer)
+            for name, customer in zip(
+                task_table["customer_name"], task_table["customer_id"], strict=True
+            )
+        ]
     else:
         column = DIMENSION_COLUMNS[dimension]
         values = [_value(value) for value in task_table[column]]

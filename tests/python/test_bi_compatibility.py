@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, STORY_FAILING_CUSTOMER
 
 DUCKDB1_PYTHON = PROJECT_DIR / ".venv-duckdb1" / "bin" / "python"
 MARTS = [
@@ -101,4 +101,7 @@ def test_a_duckdb_1_client_reads_the_file_and_the_parquet(story_build):
     expected = row_counts(story_build.db_path)
     assert seen["file_rows"] == expected
     assert seen["parquet_rows"] == expected
-    assert seen["alerts"] == [["customer=cust_northwind"], ["missing_required_fields=3+"]]
+    assert seen["alerts"] == [
+        [f"customer={STORY_FAILING_CUSTOMER}"],
+        ["missing_required_fields=3+"],
+    ]

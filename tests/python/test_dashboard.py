@@ -4,10 +4,11 @@ Builds the dashboard against a dbt build of the story demo (the conftest harness
 copy of the project that declares one intervention (so the trends page marks it), serves
 the static output on 127.0.0.1 and loads every page in headless Chromium with every other
 host unresolvable: each page must render its charts, show the demo's planted problems
-(customer cust_northwind, inputs missing 3+ required fields) and log nothing to the
-console. Screenshots of the overview and segments pages are checked, and kept in
-$AGENT_SEGMENTS_SCREENSHOT_DIR when it is set (`AGENT_SEGMENTS_SCREENSHOT_DIR=docs/img`
-refreshes the ones in the docs); a test run leaves the tree as it was.
+(customer cust_northwind, by its pseudonym, and inputs missing 3+ required fields) and
+log nothing to the console. Screenshots of the overview and segments pages are checked,
+and kept in $AGENT_SEGMENTS_SCREENSHOT_DIR when it is set
+(`AGENT_SEGMENTS_SCREENSHOT_DIR=docs/img` refreshes the ones in the docs); a test run
+leaves the tree as it was.
 
 Needs node and npm (dashboards/node_modules is installed with `npm ci` if missing; CI
 installs it beforehand so the test never needs the network) and Chromium (Debian's
@@ -31,7 +32,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, STORY_FAILING_CUSTOMER
 from test_custom_contract import copy_project
 
 DASHBOARD_DIR = PROJECT_DIR / "dashboards"
@@ -42,11 +43,11 @@ SCREENSHOT_DIR = (
 )
 PAGES = ["index", "segments", "combinations", "trends", "inputs"]
 SCREENSHOTS = {"index": "dashboard_overview.png", "segments": "dashboard_segments.png"}
-EXPECTED_TEXT = ["cust_northwind", "3+"]
+EXPECTED_TEXT = [STORY_FAILING_CUSTOMER, "3+"]
 INTERVENTION_ID = "fix_northwind_crm"
 INTERVENTIONS_CSV = (
     "intervention_id,intervention_date,slice_key,description,expects_gap_closed\n"
-    f"{INTERVENTION_ID},2026-09-21,customer=cust_northwind,"
+    f"{INTERVENTION_ID},2026-09-21,customer={STORY_FAILING_CUSTOMER},"
     "Validate CRM records before the agent runs,false\n"
 )
 NPM = shutil.which("npm")
@@ -247,7 +248,9 @@ def test_page_renders_the_planted_problems_without_console_errors(page, page_loa
 
 def test_trends_page_marks_the_intervention(page_loads):
     dom = page_loads["trends"].dom
-    assert f"{INTERVENTION_ID}: customer=cust_northwind" in dom, "no rule for the intervention"
+    assert f"{INTERVENTION_ID}: customer={STORY_FAILING_CUSTOMER}" in dom, (
+        "no rule for the intervention"
+    )
     assert "Validate CRM records" in dom, "the interventions table is missing"
 
 

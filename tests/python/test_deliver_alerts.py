@@ -1,7 +1,7 @@
 """scripts/deliver_alerts.py against a local HTTP server that records what it receives.
 
-Real marts: the story demo (2 weeks, ~800 tasks: cust_northwind and tasks
-missing 3+ required fields alert), then healthy data built on the same
+Real marts: the story demo (2 weeks, ~800 tasks: cust_northwind, shown by its
+pseudonym, and tasks missing 3+ required fields alert), then healthy data built on the same
 warehouse, which resolves both alerts. Between the two builds the alerts are
 delivered to stdout on the live warehouse, so the second snapshot also shows
 that a dbt build leaves alerting.alert_deliveries alone. Each test works on its
@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, BuildResult, generate_demo
+from conftest import PROJECT_DIR, STORY_FAILING_CUSTOMER, BuildResult, generate_demo
 from time_checks import build_into, check_built, load_script, snapshot
 
 deliver_alerts = load_script("deliver_alerts")
@@ -180,7 +180,7 @@ def test_json_events_carry_every_figure(stages, server, tmp_path):
             """,
         )
     }
-    assert {"customer=cust_northwind", "missing_required_fields=3+"} <= {
+    assert {f"customer={STORY_FAILING_CUSTOMER}", "missing_required_fields=3+"} <= {
         alert["slice_key"] for alert in alerts.values()
     }
     bodies = server.bodies()
@@ -226,7 +226,7 @@ def test_json_events_carry_every_figure(stages, server, tmp_path):
         ):
             assert part in text, (part, text)
     segments = {body["slice_key"]: body["segment"] for body in bodies}
-    assert segments["customer=cust_northwind"] == "customer = cust_northwind"
+    assert segments[f"customer={STORY_FAILING_CUSTOMER}"] == f"customer = {STORY_FAILING_CUSTOMER}"
     assert segments["missing_required_fields=3+"] == "missing required fields = 3+"
     # The early warning is the "since when" where it fired.
     assert any(body["since_source"] == "early_warning" for body in bodies)
@@ -254,7 +254,7 @@ def test_slack_messages_have_the_incoming_webhook_shape(stages, server, tmp_path
             assert words in rendered, words
         assert "Failed tasks to open" in rendered
     headers = " | ".join(body["blocks"][0]["text"]["text"] for body in server.bodies())
-    assert "customer = cust_northwind" in headers
+    assert f"customer = {STORY_FAILING_CUSTOMER}" in headers
     assert "missing required fields = 3+" in headers
 
 
@@ -336,7 +336,7 @@ def test_dry_run_sends_and_records_nothing(stages, server, tmp_path, capsys):
     db = _copy(stages.opened, tmp_path)
     assert deliver(db, "--json-webhook", server.url(), "--dry-run") == 0
     assert server.received == []
-    assert "customer = cust_northwind" in capsys.readouterr().out
+    assert f"customer = {STORY_FAILING_CUSTOMER}" in capsys.readouterr().out
     tables = _query(db, "select table_name from information_schema.tables")
     assert "alert_deliveries" not in {row["table_name"] for row in tables}
     assert deliver(db, "--json-webhook", server.url()) == 0

@@ -21,7 +21,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import format_problems, reference_for, segment_mismatches, task_mismatches
+import reference
+from conftest import (
+    TEST_ID_SALT,
+    format_problems,
+    reference_for,
+    segment_mismatches,
+    task_mismatches,
+)
 
 TESTS_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = TESTS_DIR.parents[1]
@@ -410,13 +417,18 @@ def test_round_trip_customer_tiers_reach_the_marts(round_trip: dict[str, Any]) -
     fct = round_trip["build"].table("marts.fct_task_runs")
     known = fct.dropna(subset=["customer_id"]).fillna({"customer_tier": "(none)"})
     tiers = dict(known[["customer_id", "customer_tier"]].values)
-    assert tiers == {
+    delivered = {
         "cust_acme": "enterprise",
         "cust_globex": "mid-market",
         "cust_initech": "mid-market",
         "cust_hooli": "enterprise",
         "cust_vandelay": "smb",
         "cust_umbrella": "(none)",
+    }
+    # The marts show customers by pseudonym (docs/privacy.md).
+    assert tiers == {
+        reference.pseudonym(customer, "cust", TEST_ID_SALT): tier
+        for customer, tier in delivered.items()
     }
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 import reference
 import yaml
-from conftest import PROJECT_DIR, BuildResult, format_problems
+from conftest import PROJECT_DIR, TEST_ID_SALT, BuildResult, format_problems
 from test_custom_contract import copy_project
 from time_checks import (
     PlantedTimeline,
@@ -40,8 +40,9 @@ from time_checks import (
 )
 
 TIMELINE = PlantedTimeline()
-BAD = TIMELINE.bad_customer
-HEALTHY_CUSTOMER = "cust_02"
+# The marts and the interventions seed name customers by pseudonym (docs/privacy.md).
+BAD = reference.pseudonym(TIMELINE.bad_customer, "cust", TEST_ID_SALT)
+HEALTHY_CUSTOMER = reference.pseudonym("cust_02", "cust", TEST_ID_SALT)
 CHANGE_AT = TIMELINE.week_start(3)
 RECOVERED_AT = TIMELINE.week_start(6)
 WINDOW_DAYS = 14

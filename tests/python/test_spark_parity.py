@@ -31,7 +31,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DBT_EXECUTABLE, FIXTURES_DIR, PROJECT_DIR, BuildResult, generate_demo
+from conftest import (
+    DBT_EXECUTABLE,
+    FIXTURES_DIR,
+    PROJECT_DIR,
+    TEST_ID_SALT,
+    BuildResult,
+    generate_demo,
+)
 
 DBT_TIMEOUT_SECONDS = 600
 RELATIVE_TOLERANCE = 1e-9
@@ -87,6 +94,8 @@ def start_build(engine: str, raw_path: Path, work_dir: Path) -> subprocess.Popen
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # The Spark driver runs the same Python as dbt.
         "PYSPARK_PYTHON": sys.executable,
+        # Both engines hash the ids with one salt, so their pseudonyms must be equal.
+        "AGENT_SEGMENTS_ID_SALT": TEST_ID_SALT,
     }
     command = [
         str(DBT_EXECUTABLE),
