@@ -1,8 +1,14 @@
-"""Shared by the data loaders: open the DuckDB marts read-only and print JSON.
+"""Shared by the data loaders: open the published marts read-only and print JSON.
 
-The warehouse is $AGENT_SEGMENTS_DB (default data/agent_segments.duckdb); a relative
-path is taken from the project folder, as dbt's profiles.yml does. Loaders write JSON
-to stdout (Observable Framework captures it) and report problems on stderr.
+The loaders read the snapshot of the marts that the last successful `dbt build`
+published (docs/reliability.md), resolved once per loader through
+scripts/marts_snapshot.py: a build running meanwhile neither blocks them nor
+shows them a half-built set of marts. The snapshots are in $AGENT_SEGMENTS_MARTS_DIR,
+else in marts_parquet beside the warehouse $AGENT_SEGMENTS_DB (default
+data/agent_segments.duckdb), where dbt publishes them unless the var
+parquet_export_path says otherwise. A relative path is taken from the project
+folder, as dbt's profiles.yml does. Loaders write JSON to stdout (Observable
+Framework captures it) and report problems on stderr.
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ import json
 import math
 import os
 import sys
-import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,31 +25,34 @@ from typing import Any
 import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+
+import marts_snapshot  # noqa: E402  (found through the line above)
+
 DEFAULT_DB = "data/agent_segments.duckdb"
-# A running `dbt build` holds the write lock; wait this long for it before giving up.
-LOCK_WAIT_SECONDS = float(os.environ.get("AGENT_SEGMENTS_DB_LOCK_WAIT", "60"))
 
 
-def database_path() -> Path:
-    path = Path(os.environ.get("AGENT_SEGMENTS_DB") or DEFAULT_DB)
+def _project_path(text: str) -> Path:
+    path = Path(text)
     return path if path.is_absolute() else PROJECT_DIR / path
 
 
+def export_dir() -> Path:
+    configured = os.environ.get("AGENT_SEGMENTS_MARTS_DIR")
+    if configured:
+        return _project_path(configured)
+    return _project_path(os.environ.get("AGENT_SEGMENTS_DB") or DEFAULT_DB).parent / "marts_parquet"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
-    path = database_path()
-    if not path.exists():
+    """A connection whose schema `marts` holds the current snapshot's marts."""
+    try:
+        return marts_snapshot.connect(marts_snapshot.current_snapshot(export_dir()))
+    except marts_snapshot.SnapshotError as error:
         sys.exit(
-            f"{path} does not exist: build the marts first (make demo, or dbt build), "
-            "or point AGENT_SEGMENTS_DB at the warehouse."
+            f"cannot read the published marts: {error}. Build them first (make demo, or "
+            "dbt build), or point AGENT_SEGMENTS_MARTS_DIR (or AGENT_SEGMENTS_DB) at them."
         )
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                sys.exit(f"cannot open {path} read-only: {error}")
-            time.sleep(1)
 
 
 def records(connection: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[dict]:
