@@ -116,13 +116,26 @@ class BuildResult:
         return f"exit {self.exit_code}, failed nodes {failed}\n{self.output[-4000:]}"
 
 
-def run_dbt_build(
+@dataclass(frozen=True)
+class DbtBuildCommand:
+    """How run_dbt_build starts dbt; a test that must kill a build starts it itself."""
+
+    command: list[str]
+    environment: dict[str, str]
+    project_dir: Path
+    raw_path: Path
+    vars: dict
+    db_path: Path
+    target_path: Path
+
+
+def dbt_build_command(
     raw_path: Path,
     work_dir: Path,
     dbt_vars: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
     extra_args: Sequence[str] = (),
-) -> BuildResult:
+) -> DbtBuildCommand:
     """`dbt build` of `project_dir` on `raw_path`, writing only under `work_dir`
     (its warehouse is `work_dir`/warehouse.duckdb, so building into the same
     work_dir again builds on the same warehouse). `extra_args` go to dbt build."""
@@ -148,27 +161,41 @@ def run_dbt_build(
         str(work_dir / "logs"),
         *extra_args,
     ]
+    return DbtBuildCommand(
+        command, environment, Path(project_dir), raw_path, all_vars, db_path, target_path
+    )
+
+
+def run_dbt_build(
+    raw_path: Path,
+    work_dir: Path,
+    dbt_vars: Mapping[str, Any] | None = None,
+    project_dir: Path = PROJECT_DIR,
+    extra_args: Sequence[str] = (),
+) -> BuildResult:
+    """Runs dbt_build_command(...) to its end (same arguments)."""
+    build = dbt_build_command(raw_path, work_dir, dbt_vars, project_dir, extra_args)
     started_at = datetime.now(UTC)
     completed = subprocess.run(
-        command,
-        cwd=project_dir,
-        env=environment,
+        build.command,
+        cwd=build.project_dir,
+        env=build.environment,
         capture_output=True,
         text=True,
         timeout=DBT_TIMEOUT_SECONDS,
         check=False,
     )
-    run_results_path = target_path / "run_results.json"
+    run_results_path = build.target_path / "run_results.json"
     run_results = (
         json.loads(run_results_path.read_text()) if run_results_path.exists() else {"results": []}
     )
     return BuildResult(
         exit_code=completed.returncode,
         run_results=run_results,
-        db_path=db_path,
-        project_dir=Path(project_dir),
-        raw_path=raw_path,
-        vars=all_vars,
+        db_path=build.db_path,
+        project_dir=build.project_dir,
+        raw_path=build.raw_path,
+        vars=build.vars,
         started_at=started_at,
         output=completed.stdout + completed.stderr,
     )
