@@ -36,6 +36,14 @@ if str(TESTS_DIR) not in sys.path:
 
 import reference  # noqa: E402  (after the sys.path line above)
 
+# The salt of the pseudonyms in every build the tests run (docs/privacy.md):
+# set for this process, so every dbt the tests start (through this harness or
+# their own) gets it, and reference.py hashes the ids with the same one.
+TEST_ID_SALT = "agent-segments-test-salt"
+os.environ["AGENT_SEGMENTS_ID_SALT"] = TEST_ID_SALT
+# The story demo's failing customer (generate_demo_data.NORTHWIND_ID) as the marts show it.
+STORY_FAILING_CUSTOMER = reference.pseudonym("cust_northwind", "cust", TEST_ID_SALT)
+
 # Data tests that fail the build by design when a segment is in `alert`
 # (dbt names them <package>_segment_gap_within_threshold_<model>_...).
 GAP_TEST_NAME = "segment_gap_within_threshold"
@@ -149,6 +157,7 @@ def dbt_build_command(
         "AGENT_SEGMENTS_DB": str(db_path),
         "DBT_PROFILES_DIR": str(project_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "AGENT_SEGMENTS_ID_SALT": TEST_ID_SALT,
     }
     command = [
         str(DBT_EXECUTABLE),
@@ -300,6 +309,8 @@ def reference_for(build: BuildResult) -> Reference:
         input_length_bucket_edges=dbt_vars["input_length_bucket_edges"],
         max_clock_skew_hours=dbt_vars["max_clock_skew_hours"],
         now=build.started_at,
+        id_salt=str(dbt_vars.get("id_salt", TEST_ID_SALT)),
+        show_customer_names=bool(dbt_vars.get("show_customer_names", False)),
     )
     slices = reference.slice_completion(
         task_table,
@@ -445,6 +456,7 @@ TASK_TEXT_COLUMNS = [
     "task_run_id",
     "user_id",
     "customer_id",
+    "customer_name",
     "team",
     "customer_tier",
     "task_type",
