@@ -8,15 +8,26 @@
     {{ return(adapter.dispatch('json_is_valid', 'agent_segments')(text_expression)) }}
 {%- endmacro %}
 
+{#
+    DuckDB: cheap scans for a trailing comma or NaN / Infinity anywhere come
+    first; only text that has one is checked again with its string literals
+    blanked out (a request may well say "NaN" or ", }"). A CASE, because
+    DuckDB evaluates both sides of AND / OR in a select list but only the
+    branch a row takes in a CASE.
+#}
 {% macro duckdb__json_is_valid(text_expression) -%}
-    coalesce(
-        json_valid({{ text_expression }})
-        and not regexp_matches(
+    case
+        when not coalesce(json_valid({{ text_expression }}), false) then false
+        when not (
+            contains({{ text_expression }}, 'NaN')
+            or contains({{ text_expression }}, 'Infinity')
+            or regexp_matches({{ text_expression }}, ',\s*[}\]]')
+        ) then true
+        else not regexp_matches(
             regexp_replace({{ text_expression }}, '"(\\.|[^"\\])*"', '""', 'g'),
             ',\s*[}\]]|\b(NaN|Infinity)\b'
-        ),
-        false
-    )
+        )
+    end
 {%- endmacro %}
 
 {# Spark (4.0+ / Databricks): strict JSON, as the VARIANT parser reads it. #}

@@ -9,17 +9,26 @@
 {%- endmacro %}
 
 {% macro duckdb__json_kind(json_text, path) -%}
-    case json_type({{ json_text }}, {{ path }})
-        when 'VARCHAR' then 'string'
-        when 'BIGINT' then 'integer'
-        when 'UBIGINT' then 'integer'
-        when 'HUGEINT' then 'integer'
-        when 'DOUBLE' then 'number'
-        when 'BOOLEAN' then 'boolean'
-        when 'NULL' then 'null'
-        when 'OBJECT' then 'object'
-        when 'ARRAY' then 'array'
-    end
+    {{ agent_segments.duckdb_json_kind_of_type('json_type(' ~ json_text ~ ', ' ~ path ~ ')') }}
+{%- endmacro %}
+
+{#
+    DuckDB: the kind of a json_type() result, by a map lookup rather than a
+    CASE: the optimizer copies a CASE into every comparison made with its
+    result, so json_type would run once per branch.
+#}
+{% macro duckdb_json_kind_of_type(json_type_expression) -%}
+    map {
+        'VARCHAR': 'string',
+        'BIGINT': 'integer',
+        'UBIGINT': 'integer',
+        'HUGEINT': 'integer',
+        'DOUBLE': 'number',
+        'BOOLEAN': 'boolean',
+        'NULL': 'null',
+        'OBJECT': 'object',
+        'ARRAY': 'array'
+    }[{{ json_type_expression }}]
 {%- endmacro %}
 
 {#

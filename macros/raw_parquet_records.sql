@@ -3,13 +3,13 @@
     agent_logs.task_runs_parquet), as a subquery with source_file,
     record_number (the 1-based row number in its file) and raw_record: the
     row as the JSON object a JSONL line would hold, so both deliveries pass
-    one set of rules.
+    one set of rules. Only the files named in `source_files` are read.
 #}
-{% macro raw_parquet_records(source_relation) -%}
-    {{ return(adapter.dispatch('raw_parquet_records', 'agent_segments')(source_relation)) }}
+{% macro raw_parquet_records(source_relation, source_files) -%}
+    {{ return(adapter.dispatch('raw_parquet_records', 'agent_segments')(source_relation, source_files)) }}
 {%- endmacro %}
 
-{% macro duckdb__raw_parquet_records(source_relation) -%}
+{% macro duckdb__raw_parquet_records(source_relation, source_files) -%}
     (
         select
             filename as source_file,
@@ -20,11 +20,13 @@
             ) as raw_record
 
         from {{ source_relation }}
+        -- A filter on the file name skips the other files unread.
+        where {{ agent_segments.value_in_list('filename', source_files) }}
     ) as parquet_rows
 {%- endmacro %}
 
 {# Spark: null fields stay in the JSON, as DuckDB writes them. #}
-{% macro spark__raw_parquet_records(source_relation) -%}
+{% macro spark__raw_parquet_records(source_relation, source_files) -%}
     (
         select
             concat({{ agent_segments.spark_raw_path_prefix() }}, _metadata.file_name) as source_file,
@@ -32,5 +34,8 @@
             to_json(struct(*), map('ignoreNullFields', 'false')) as raw_record
 
         from {{ source_relation }}
+        where {{ agent_segments.value_in_list(
+            'concat(' ~ agent_segments.spark_raw_path_prefix() ~ ', _metadata.file_name)', source_files
+        ) }}
     ) as parquet_rows
 {%- endmacro %}

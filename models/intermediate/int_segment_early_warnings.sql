@@ -13,6 +13,12 @@
     evaluation window (evaluation_window_days), which also dates the current
     episode (current_alarm_at) when a segment relapses.
 #}
+
+{#
+    A table: the CUSUM walks every task of every segment in time order, and
+    two marts (segment_early_warnings, segment_alerts) and its tests read it.
+#}
+{{ config(materialized='table') }}
 {%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
 {%- set arl0 = var('early_warning_arl0') -%}
 {%- if arl0 is not number or arl0 <= 1 -%}
@@ -115,26 +121,25 @@ cusum as (
 
 ),
 
-first_alarms as (
+segment_summaries as (
 
+    -- One pass over the CUSUM: the latest state (the segment's last task),
+    -- the first alarm of each statistic and the task that tipped it.
+    -- min_by / max_by skip rows whose ordering value is null (no alarm).
     select
         dimension,
         segment_value,
+        max(segment_task_number) as task_count,
+        max(alarm_threshold) as alarm_threshold,
+        max_by(cusum_statistic, segment_task_number) as cusum_statistic,
+        max_by(window_cusum_statistic, segment_task_number) as window_cusum_statistic,
         min(case when cusum_statistic >= alarm_threshold then segment_task_number end) as first_alarm_task_number,
-        min(case when window_cusum_statistic >= alarm_threshold then segment_task_number end)
-            as window_first_alarm_task_number
-
-    from cusum
-    group by dimension, segment_value
-
-),
-
-latest as (
-
-    select
-        dimension,
-        segment_value,
-        max(segment_task_number) as task_count
+        min_by(task_id, case when cusum_statistic >= alarm_threshold then segment_task_number end)
+            as tipping_task_id,
+        min_by(started_at, case when cusum_statistic >= alarm_threshold then segment_task_number end)
+            as first_alarm_at,
+        min_by(started_at, case when window_cusum_statistic >= alarm_threshold then segment_task_number end)
+            as window_first_alarm_at
 
     from cusum
     group by dimension, segment_value
@@ -144,48 +149,22 @@ latest as (
 final as (
 
     select
-        latest.dimension,
-        latest.segment_value,
-        tipping_task.task_id as tipping_task_id,
-        latest.task_count,
-        first_alarms.first_alarm_task_number as tasks_until_first_alarm,
-        current_state.cusum_statistic,
-        current_state.window_cusum_statistic,
-        current_state.alarm_threshold,
-        tipping_task.started_at as first_alarm_at,
+        dimension,
+        segment_value,
+        tipping_task_id,
+        task_count,
+        first_alarm_task_number as tasks_until_first_alarm,
+        cusum_statistic,
+        window_cusum_statistic,
+        alarm_threshold,
+        first_alarm_at,
         -- The current episode: the first alarm since the evaluation window
         -- began, if the segment is alarming now.
-        case
-            when current_state.window_cusum_statistic >= current_state.alarm_threshold
-                then window_tipping_task.started_at
-        end as current_alarm_at,
-        first_alarms.first_alarm_task_number is not null as has_alarmed,
-        current_state.window_cusum_statistic >= current_state.alarm_threshold as is_alarming_now
+        case when window_cusum_statistic >= alarm_threshold then window_first_alarm_at end as current_alarm_at,
+        first_alarm_task_number is not null as has_alarmed,
+        window_cusum_statistic >= alarm_threshold as is_alarming_now
 
-    from latest
-
-    inner join first_alarms
-        on
-            latest.dimension = first_alarms.dimension
-            and latest.segment_value = first_alarms.segment_value
-
-    inner join cusum as current_state
-        on
-            latest.dimension = current_state.dimension
-            and latest.segment_value = current_state.segment_value
-            and latest.task_count = current_state.segment_task_number
-
-    left join cusum as tipping_task
-        on
-            first_alarms.dimension = tipping_task.dimension
-            and first_alarms.segment_value = tipping_task.segment_value
-            and first_alarms.first_alarm_task_number = tipping_task.segment_task_number
-
-    left join cusum as window_tipping_task
-        on
-            first_alarms.dimension = window_tipping_task.dimension
-            and first_alarms.segment_value = window_tipping_task.segment_value
-            and first_alarms.window_first_alarm_task_number = window_tipping_task.segment_task_number
+    from segment_summaries
 
 )
 

@@ -4,11 +4,31 @@
     or an empty array or object).
 #}
 
+{#
+    A table: input_scored and the mart input_field_gaps_by_customer both read
+    it, and each check parses the run's input JSON.
+#}
+{{ config(materialized='table') }}
+
 with
 
 validated_task_runs as (
 
     select * from {{ ref('int_task_runs_validated') }}
+
+),
+
+accepted_task_runs as (
+
+    -- Each input is parsed once here, not once per required field.
+    select
+        task_run_id,
+        task_type,
+        input_json,
+        {{ agent_segments.json_object_entries('input_json') }} as input_entries
+
+    from validated_task_runs
+    where is_accepted
 
 ),
 
@@ -21,18 +41,16 @@ required_input_fields as (
 required_fields_checked as (
 
     select
-        validated_task_runs.task_run_id,
+        accepted_task_runs.task_run_id,
         required_input_fields.field_name,
         {{ agent_segments.json_value_is_blank(
-            'validated_task_runs.input_json', 'required_input_fields.field_name'
+            'accepted_task_runs.input_json', 'required_input_fields.field_name', 'accepted_task_runs.input_entries'
         ) }} as is_missing
 
-    from validated_task_runs
+    from accepted_task_runs
 
     inner join required_input_fields
-        on validated_task_runs.task_type = required_input_fields.task_type
-
-    where validated_task_runs.is_accepted
+        on accepted_task_runs.task_type = required_input_fields.task_type
 
 )
 

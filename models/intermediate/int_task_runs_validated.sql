@@ -1,7 +1,8 @@
 {#
-    A table, not a view: the raw files are read and parsed once here, and
-    both the accepted (fct_task_runs) and the rejected (rejected_task_runs)
-    sides read the result.
+    A table, not a view: both the accepted (fct_task_runs) and the rejected
+    (rejected_task_runs) sides read it. Rebuilt from every loaded record at
+    each build, so a later delivery of a run supersedes an earlier one
+    whichever build loaded each.
 #}
 {{ config(materialized='table') }}
 
@@ -148,7 +149,6 @@ validated as (
         request_text,
         input_json,
         attributes_json,
-        raw_record,
         attempt,
         latency_ms,
         cost_usd,
@@ -156,6 +156,9 @@ validated as (
         output_tokens,
         started_at,
         finished_at,
+        -- The raw text is kept for rejected records only: accepted ones are
+        -- fully described by their parsed fields.
+        case when not (record_rejection_reason is null and delivery_rank = 1) then raw_record end as raw_record,
         case
             when record_rejection_reason is not null then record_rejection_reason
             when same_content_delivery_rank > 1 then 'duplicate_delivery'

@@ -4,6 +4,12 @@
     task_run_id) and how many runs the task took.
 #}
 
+{#
+    A table: the views above it (input scoring, required fields) would
+    otherwise run again for every model downstream that reads tasks.
+#}
+{{ config(materialized='table') }}
+
 with
 
 task_runs as (

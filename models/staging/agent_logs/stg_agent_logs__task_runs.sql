@@ -4,13 +4,36 @@
     dropped here; fields of the wrong kind come out null and are named in
     `invalid_type_field`, so the validation model can reject the record with
     a reason.
+
+    Incremental, unlike the other staging models: reading and parsing the
+    raw JSON is most of a build's work, so each file is read once. A build
+    reads the files that are new or were rewritten since they were loaded
+    (macros/raw_files_to_load.sql) and replaces those files' rows; every
+    model downstream recomputes from all loaded records, so late-arriving
+    and duplicate records are handled as in a full refresh.
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key='source_file',
+        incremental_strategy=agent_segments.by_file_incremental_strategy(),
+        partition_by=agent_segments.by_file_partitions()
+    )
+}}
 {%- set jsonl_source = source('agent_logs', 'task_runs_jsonl') -%}
 {%- set parquet_source = source('agent_logs', 'task_runs_parquet') -%}
-{%- set has_jsonl = agent_segments.raw_files_exist('task_runs*.jsonl') -%}
-{%- set has_parquet = agent_segments.raw_files_exist('task_runs*.parquet') -%}
+{%- set jsonl_files = agent_segments.raw_file_versions('task_runs*.jsonl') -%}
+{%- set parquet_files = agent_segments.raw_file_versions('task_runs*.parquet') -%}
+{%- set has_jsonl = jsonl_files | length > 0 -%}
+{%- set has_parquet = parquet_files | length > 0 -%}
 {{ agent_segments.raw_path_must_hold_task_runs(has_jsonl, has_parquet) }}
+{%- set files_to_load = agent_segments.raw_files_to_load(jsonl_files + parquet_files) -%}
+{%- set source_files_to_load = files_to_load | map(attribute='source_file') | list -%}
 {%- set contract_fields = agent_segments.task_run_contract_fields() -%}
+{%- set field_paths = [] -%}
+{%- for field in contract_fields -%}
+    {%- do field_paths.append("'$.\"" ~ field.name ~ "\"'") -%}
+{%- endfor -%}
 
 with
 
@@ -24,7 +47,7 @@ jsonl_records as (
         record_number,
         raw_record
 
-    from {{ agent_segments.raw_jsonl_lines(jsonl_source) }}
+    from {{ agent_segments.raw_jsonl_lines(jsonl_source, source_files_to_load) }}
 
 ),
 
@@ -39,11 +62,31 @@ parquet_records as (
         record_number,
         raw_record
 
-    from {{ agent_segments.raw_parquet_records(parquet_source) }}
+    from {{ agent_segments.raw_parquet_records(parquet_source, source_files_to_load) }}
 
 ),
 
 {% endif %}
+file_versions as (
+
+    -- The version each file is read at, so the next build can tell which
+    -- files changed (macros/raw_file_versions.sql).
+    {%- for file in files_to_load %}
+    select
+        '{{ dbt.escape_single_quotes(file.source_file) }}' as source_file,
+        '{{ dbt.escape_single_quotes(file.file_version) }}' as source_file_version
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_string() }}) as source_file_version
+    where false
+    {%- endfor %}
+
+),
+
 raw_records as (
 
     {% if has_jsonl %}
@@ -54,7 +97,7 @@ raw_records as (
 
     from jsonl_records
     -- Blank lines separate nothing in JSON Lines; they are not records.
-    where {{ agent_segments.trim_whitespace('raw_record') }} is not null
+    where not {{ agent_segments.is_blank('raw_record') }}
     {% endif %}
     {% if has_jsonl and has_parquet %}
     union all
@@ -102,6 +145,18 @@ records_as_objects as (
 
 ),
 
+fields_located as (
+
+    -- The record is parsed for all contract fields at once where the engine
+    -- allows it (macros/json_field_values.sql).
+    select
+        *,
+        {{ agent_segments.json_fields_parsed('record_json', field_paths) }} as field_values
+
+    from records_as_objects
+
+),
+
 fields_extracted as (
 
     select
@@ -111,24 +166,27 @@ fields_extracted as (
         is_valid_json,
         record_json is not null as is_json_object,
         {%- for field in contract_fields %}
-        {%- set path = "'$.\"" ~ field.name ~ "\"'" %}
-        {{ agent_segments.json_kind('record_json', path) }} as {{ field.name }}_kind,
-        {{ agent_segments.json_text('record_json', path) }} as {{ field.name }}_value,
+        {%- set path = field_paths[loop.index0] %}
+        {%- set field_kind = agent_segments.json_field_kind('field_values', 'record_json', loop.index, path) %}
+        {%- set field_text = agent_segments.json_field_text('field_values', 'record_json', loop.index, path) %}
+        {{ field_kind }} as {{ field.name }}_kind,
+        {{ field_text }} as {{ field.name }}_value,
         {%- if field.kind == 'object' %}
         -- A string holding a JSON object counts as the object (Parquet
-        -- writers often store nested records as text).
+        -- writers often store nested records as text). Nested CASEs: only
+        -- strings are checked for JSON inside.
         case
-            when
-                {{ agent_segments.json_kind('record_json', path) }} = 'string'
-                and {{ agent_segments.json_is_valid(agent_segments.json_text('record_json', path)) }}
-                then {{ agent_segments.json_text('record_json', path) }}
+            when {{ field_kind }} = 'string'
+                then case
+                    when {{ agent_segments.json_is_valid(field_text) }} then {{ field_text }}
+                end
         end as {{ field.name }}_embedded_json,
         {%- endif %}
         {%- endfor %}
         case when record_json is not null then {{ dbt.hash(agent_segments.json_minified('record_json')) }} end
             as record_content_hash
 
-    from records_as_objects
+    from fields_located
 
 ),
 
@@ -230,6 +288,19 @@ renamed as (
 
     from typed
 
+),
+
+versioned as (
+
+    select
+        renamed.*,
+        file_versions.source_file_version
+
+    from renamed
+
+    left join file_versions
+        on renamed.source_file = file_versions.source_file
+
 )
 
-select * from renamed
+select * from versioned

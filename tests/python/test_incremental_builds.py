@@ -1,0 +1,166 @@
+"""Incremental loading of raw task runs (issue #4): a plain `dbt build` reads
+only the raw files that are new or were rewritten since the last build, and
+the marts it leaves are exactly those of a full build on the same files.
+
+The demo logs arrive in three deliveries: two weekly files; two more with a
+file of late-arriving runs (dated in the first week), an exact copy of an
+already delivered line and a conflicting copy of a run; then the last two
+weeks, with the first file rewritten to hold a few more runs. Each step is an
+incremental build on one warehouse; a full build of the final folder on a new
+warehouse must agree with it table for table.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import BuildResult, generate_demo, run_dbt_build
+
+STAGING_MODEL_SQL = Path(
+    "compiled/agent_segments/models/staging/agent_logs/stg_agent_logs__task_runs.sql"
+)
+# The alert lifecycle depends on the history of builds by design (first seen,
+# new / ongoing), so it is the one mart that may differ.
+HISTORY_DEPENDENT_MARTS = {"segment_alerts"}
+
+
+@pytest.fixture(scope="module")
+def weekly_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("weekly_raw")
+    generate_demo(raw, "story", weeks=6, tasks_per_week=120, seed=11)
+    return raw
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+def _renamed_runs(lines: list[str], suffix: str) -> list[str]:
+    """The same runs as new ones: run and task ids get `suffix`."""
+    renamed = []
+    for line in lines:
+        record = json.loads(line)
+        record["task_run_id"] += suffix
+        record["task_id"] += suffix
+        renamed.append(json.dumps(record))
+    return renamed
+
+
+def _late_arrivals(first_week: Path, second_week: Path) -> list[str]:
+    """Five new runs dated in the first week, an exact copy of a line already
+    delivered, and a run delivered again with a different status."""
+    late = _renamed_runs(_lines(first_week)[:5], "_late")
+    late.append(_lines(second_week)[3])
+    conflicting = json.loads(_lines(second_week)[4])
+    conflicting["status"] = "failed" if conflicting["status"] != "failed" else "completed"
+    late.append(json.dumps(conflicting))
+    return late
+
+
+def _marts(build: BuildResult) -> dict[str, pd.DataFrame]:
+    relations = build.query(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in ('marts', 'staging') order by 1, 2"
+    )
+    frames = {}
+    for schema, name in relations.itertuples(index=False):
+        if name in HISTORY_DEPENDENT_MARTS:
+            continue
+        frame = build.table(f"{schema}.{name}")
+        frames[f"{schema}.{name}"] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return frames
+
+
+def _loaded_files(build: BuildResult) -> str:
+    return (build.db_path.parent / "target" / STAGING_MODEL_SQL).read_text()
+
+
+def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Path) -> None:
+    weeks = sorted(weekly_files.glob("task_runs_*.jsonl"))
+    assert len(weeks) == 6
+    arriving = tmp_path / "raw"
+    arriving.mkdir()
+    for csv in weekly_files.glob("*.csv"):
+        shutil.copy(csv, arriving)
+    warehouse = tmp_path / "incremental"
+
+    def deliver(*paths: Path) -> None:
+        for path in paths:
+            shutil.copy(path, arriving / path.name)
+
+    deliver(*weeks[:2])
+    first = run_dbt_build(arriving, warehouse)
+    assert not first.unexpected_failures(), first.describe()
+
+    deliver(*weeks[2:4])
+    (arriving / "task_runs_late_arrivals.jsonl").write_text(
+        "\n".join(_late_arrivals(weeks[0], weeks[1])) + "\n"
+    )
+    second = run_dbt_build(arriving, warehouse)
+    assert not second.unexpected_failures(), second.describe()
+    staging_sql = _loaded_files(second)
+    # Only the new files were read; the files of the first build were not.
+    assert weeks[2].name in staging_sql and "task_runs_late_arrivals.jsonl" in staging_sql
+    assert weeks[0].name not in staging_sql and weeks[1].name not in staging_sql
+
+    deliver(*weeks[4:])
+    extra_runs = _renamed_runs(_lines(weeks[5])[:3], "_extra")
+    rewritten = arriving / weeks[0].name
+    rewritten.write_text(rewritten.read_text() + "\n".join(extra_runs) + "\n")
+    third = run_dbt_build(arriving, warehouse)
+    assert not third.unexpected_failures(), third.describe()
+    staging_sql = _loaded_files(third)
+    assert weeks[0].name in staging_sql and weeks[4].name in staging_sql
+    assert weeks[1].name not in staging_sql and "task_runs_late_arrivals.jsonl" not in staging_sql
+
+    full = run_dbt_build(arriving, tmp_path / "full")
+    assert not full.unexpected_failures(), full.describe()
+
+    incremental_tables, full_tables = _marts(third), _marts(full)
+    assert incremental_tables.keys() == full_tables.keys()
+    for relation, expected in full_tables.items():
+        pd.testing.assert_frame_equal(incremental_tables[relation], expected, obj=relation)
+
+    # Every raw line is a record once: the rewritten file replaced its rows.
+    raw_lines = sum(
+        len([line for line in _lines(path) if line.strip()])
+        for path in arriving.glob("task_runs_*.jsonl")
+    )
+    staged = third.query(
+        "select count(*) as records,"
+        " count(distinct source_file || ':' || record_number) as keys"
+        " from staging.stg_agent_logs__task_runs"
+    )
+    assert staged.loc[0, "records"] == staged.loc[0, "keys"] == raw_lines
+    # The late runs count, the exact copy does not, the conflicting copy wins.
+    rejected = third.table("marts.rejected_task_runs")
+    assert (rejected["rejection_reason"] == "duplicate_delivery").sum() == 1
+    assert (rejected["rejection_reason"] == "conflicting_duplicate").sum() == 1
+    late_tasks = {json.loads(line)["task_id"] + "_late" for line in _lines(weeks[0])[:5]}
+    fact = third.table("marts.fct_task_runs")
+    assert set(fact.loc[fact["task_id"].str.endswith("_late"), "task_id"]) == late_tasks
+
+
+def test_a_vanished_raw_file_stops_an_incremental_build(weekly_files: Path, tmp_path: Path) -> None:
+    arriving = tmp_path / "raw"
+    shutil.copytree(weekly_files, arriving)
+    warehouse = tmp_path / "warehouse"
+    assert not run_dbt_build(arriving, warehouse).unexpected_failures()
+
+    removed = sorted(arriving.glob("task_runs_*.jsonl"))[0]
+    removed.unlink()
+    stopped = run_dbt_build(arriving, warehouse)
+    assert stopped.exit_code != 0
+    assert "no longer in raw_path" in stopped.output and removed.name in stopped.output
+    assert "--full-refresh" in stopped.output
+
+    refreshed = run_dbt_build(arriving, warehouse, extra_args=["--full-refresh"])
+    assert not refreshed.unexpected_failures(), refreshed.describe()
+    files = refreshed.query("select distinct source_file from staging.stg_agent_logs__task_runs")[
+        "source_file"
+    ]
+    assert removed.name not in " ".join(files)
