@@ -8,30 +8,35 @@ very long records are generated here. One build covers all of that. Deliveries
 that could stop a build as a whole (bytes that are not UTF-8, integers beyond
 64 bits, Parquet files whose column types disagree, nothing but empty files,
 no task-run file at all) each get a small build of their own, so one of them
-failing cannot hide the others.
-
-Accepted records are read from `intermediate.int_task_runs_validated` (the
-only relation holding every accepted run with its raw text fields: the marts
-carry pseudonyms and no request text) and their task in `marts.fct_task_runs`;
-rejected ones from `marts.rejected_task_runs`.
+failing cannot hide the others. raw_outcomes.py reads the raw records and
+what the build made of them.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import DEFAULT_VARS, FIXTURES_DIR, BuildResult, format_problems, run_dbt_build
+from raw_outcomes import (
+    REJECTION_REASONS,
+    Outcomes,
+    RawRecord,
+    case_problems,
+    is_missing,
+    read_outcomes,
+    read_raw_records,
+    reconciliation_problems,
+    text_value,
+)
 
 CORPUS_DIR = FIXTURES_DIR / "bad_input"
 RECORDS_DIR = CORPUS_DIR / "records"
@@ -41,316 +46,6 @@ EXPECTATIONS: dict[str, dict[int, dict]] = {
         (CORPUS_DIR / "expectations.yml").read_text(encoding="utf-8")
     ).items()
 }
-
-REJECTION_REASONS = {
-    "malformed_json",
-    "record_not_an_object",
-    "invalid_type",
-    "missing_required_field",
-    "unparseable_timestamp",
-    "timestamp_in_future",
-    "unknown_status",
-    "input_not_an_object",
-    "attributes_not_an_object",
-    "duplicate_delivery",
-    "conflicting_duplicate",
-}
-# The raw contract's fields by kind (README, "Raw input contract").
-TEXT_FIELDS = (
-    "task_run_id",
-    "task_id",
-    "agent_name",
-    "agent_version",
-    "task_type",
-    "user_id",
-    "team",
-    "customer_id",
-    "request_text",
-    "error_type",
-)
-INTEGER_FIELDS = ("attempt", "input_tokens", "output_tokens")
-NUMBER_FIELDS = ("latency_ms", "cost_usd")
-OBJECT_FIELDS = ("input", "attributes")
-# fct_task_runs columns that must equal the deciding run's (ids shown to BI
-# are pseudonyms, so user_id and customer_id are checked on the run only).
-TASK_COLUMNS_FROM_RUN = (
-    "task_run_id",
-    "agent_name",
-    "agent_version",
-    "task_type",
-    "error_type",
-    "raw_status",
-    "outcome",
-    "attempt",
-    "latency_ms",
-    "cost_usd",
-    "input_tokens",
-    "output_tokens",
-    "started_at",
-    "finished_at",
-)
-WHITESPACE = " \t\n\r\f"
-
-
-# ---------------------------------------------------------------------------
-# The raw records, read without the pipeline or reference.py
-
-
-@dataclass(frozen=True)
-class RawRecord:
-    file_name: str
-    record_number: int
-    text: str | None  # None: the bytes are not UTF-8
-    value: Any  # the parsed record (JSON or a Parquet row); None when not JSON
-
-
-def _jsonl_lines(path: Path) -> list[bytes]:
-    """A JSONL file's lines: split on LF only, a CR before it dropped, a BOM
-    before the first line dropped; nothing after the last LF is a line."""
-    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return [line.removesuffix(b"\r") for line in lines]
-
-
-def _parse(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def read_raw_records(folder: Path) -> tuple[dict[tuple[str, int], RawRecord], set]:
-    """(records by (file name, record number), blank JSONL lines) of every
-    task_runs* file of `folder`."""
-    records: dict[tuple[str, int], RawRecord] = {}
-    blank: set[tuple[str, int]] = set()
-    for path in sorted(folder.glob("task_runs*.jsonl")):
-        for number, line in enumerate(_jsonl_lines(path), start=1):
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-            if text is not None and not text.strip(WHITESPACE):
-                blank.add((path.name, number))
-                continue
-            records[(path.name, number)] = RawRecord(path.name, number, text, _parse(text))
-    for path in sorted(folder.glob("task_runs*.parquet")):
-        for number, row in enumerate(pq.read_table(path).to_pylist(), start=1):
-            text = json.dumps(row, ensure_ascii=False)
-            records[(path.name, number)] = RawRecord(path.name, number, text, row)
-    return records, blank
-
-
-def _text(value: Any) -> str | None:
-    """A text field's meaning: trimmed text, an integer's decimal text; None when blank."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str):
-        return value.strip(WHITESPACE) or None
-    return None
-
-
-def _object(value: Any) -> dict:
-    return json.loads(value) if isinstance(value, str) else (value or {})
-
-
-def _compact_json_length(value: dict) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
-
-
-# ---------------------------------------------------------------------------
-# What the build made of them
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    accepted: dict[tuple[str, int], dict]
-    rejected: dict[tuple[str, int], dict]
-    tasks: dict[str, dict]  # fct_task_runs rows by task_run_id
-    repeated: list[tuple[str, int]]  # records found more than once
-
-
-def read_outcomes(build: BuildResult) -> Outcomes:
-    accepted_rows = build.query(
-        "select * from intermediate.int_task_runs_validated where is_accepted"
-    ).to_dict("records")
-    rejected_rows = build.table("marts.rejected_task_runs").to_dict("records")
-    accepted: dict[tuple[str, int], dict] = {}
-    rejected: dict[tuple[str, int], dict] = {}
-    repeated = []
-    for rows, found in ((accepted_rows, accepted), (rejected_rows, rejected)):
-        for row in rows:
-            location = (Path(row["source_file"]).name, int(row["record_number"]))
-            if location in accepted or location in rejected:
-                repeated.append(location)
-            found[location] = row
-    tasks = {
-        str(row["task_run_id"]): row
-        for row in build.table("marts.fct_task_runs").to_dict("records")
-    }
-    return Outcomes(accepted, rejected, tasks, repeated)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, str | dict | list) and pd.isna(value))
-
-
-def _same(actual: Any, expected: Any) -> bool:
-    if _missing(expected) or _missing(actual):
-        return _missing(expected) and _missing(actual)
-    if isinstance(expected, float) or isinstance(actual, float):
-        return math.isclose(float(actual), float(expected), rel_tol=1e-12, abs_tol=0.0)
-    if hasattr(actual, "item"):
-        actual = actual.item()
-    return actual == expected
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if _missing(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _detail_names(detail: Any, expected: str) -> bool:
-    """The detail names the expected field (alone, or before ': value'), or for a
-    duplicate ends with the kept copy's file:line (source_file is a path)."""
-    if _missing(detail):
-        return False
-    detail = str(detail)
-    if ".jsonl:" in expected or ".parquet:" in expected:
-        return detail.endswith("/" + expected) or detail.endswith(" " + expected)
-    return detail.split(":")[0] == expected
-
-
-def meaning_problems(raw: RawRecord, expected: dict, run: dict, task: dict | None) -> list[str]:
-    """How an accepted run (and its task) differs from what its raw record says."""
-    record = raw.value
-    problems = []
-
-    def compare(where: str, column: str, actual: Any, wanted: Any) -> None:
-        if not _same(actual, wanted):
-            problems.append(f"{where}.{column}: {actual!r}, expected {wanted!r}")
-
-    wanted_run: dict[str, Any] = {field: _text(record.get(field)) for field in TEXT_FIELDS}
-    if "task_run_id" in expected:
-        wanted_run["task_run_id"] = expected["task_run_id"]
-    wanted_run["task_id"] = wanted_run["task_id"] or wanted_run["task_run_id"]
-    wanted_run["raw_status"] = _text(record.get("status"))
-    wanted_run["outcome"] = expected["outcome"]
-    for field in (*INTEGER_FIELDS, *NUMBER_FIELDS):
-        wanted_run[field] = record.get(field)
-    for column, wanted in wanted_run.items():
-        compare("run", column, run.get(column), wanted)
-    for field in ("started_at", "finished_at"):
-        wanted = expected[field]
-        compare(
-            "run",
-            field,
-            _timestamp(run.get(field)),
-            None if wanted is None else datetime.fromisoformat(wanted),
-        )
-    for field in OBJECT_FIELDS:
-        stored = run.get(f"{field}_json")
-        compare(
-            "run",
-            f"{field}_json",
-            None if _missing(stored) else json.loads(stored),
-            _object(record.get(field)),
-        )
-
-    if task is None:
-        problems.append(f"no fct_task_runs row for task run {wanted_run['task_run_id']!r}")
-        return problems
-    for column in TASK_COLUMNS_FROM_RUN:
-        wanted = run.get(column)
-        if column in ("started_at", "finished_at"):
-            compare("task", column, _timestamp(task.get(column)), _timestamp(wanted))
-        else:
-            compare("task", column, task.get(column), None if _missing(wanted) else wanted)
-    compare(
-        "task",
-        "attributes_json",
-        _object(task.get("attributes_json")),
-        _object(record.get("attributes")),
-    )
-    compare(
-        "task",
-        "input_length_chars",
-        task.get("input_length_chars"),
-        _compact_json_length(_object(record.get("input"))),
-    )
-    compare("task", "is_counted", bool(task.get("is_counted")), expected["outcome"] != "excluded")
-    return problems
-
-
-def case_problems(
-    outcomes: Outcomes, raw: RawRecord | None, location: tuple[str, int], expected: dict
-) -> list[str]:
-    """How the build's outcome for one raw record differs from its expectation."""
-    where = f"{location[0]}:{location[1]}"
-    if raw is None:
-        return [f"{where}: no such record in the corpus"]
-    if "rejected" in expected:
-        row = outcomes.rejected.get(location)
-        if row is None:
-            state = "accepted" if location in outcomes.accepted else "lost"
-            return [f"{where}: {state}, expected rejected as {expected['rejected']}"]
-        problems = []
-        if row["rejection_reason"] != expected["rejected"]:
-            problems.append(
-                f"{where}: rejected as {row['rejection_reason']} ({row['rejection_detail']!r}), "
-                f"expected {expected['rejected']}"
-            )
-        elif "detail" in expected and not _detail_names(
-            row["rejection_detail"], expected["detail"]
-        ):
-            problems.append(
-                f"{where}: detail {row['rejection_detail']!r} does not name {expected['detail']!r}"
-            )
-        return problems
-    run = outcomes.accepted.get(location)
-    if run is None:
-        row = outcomes.rejected.get(location)
-        state = (
-            f"rejected as {row['rejection_reason']} ({row['rejection_detail']!r})"
-            if row is not None
-            else "lost"
-        )
-        return [f"{where}: {state}, expected accepted"]
-    task = outcomes.tasks.get(str(run["task_run_id"]))
-    return [
-        f"{where} {problem}" for problem in meaning_problems(raw, expected["accepted"], run, task)
-    ]
-
-
-def reconciliation_problems(
-    outcomes: Outcomes, records: dict[tuple[str, int], RawRecord]
-) -> list[str]:
-    """Raw records = accepted + rejected, per file, each record exactly once."""
-    problems = [f"{location} is both accepted and rejected" for location in outcomes.repeated]
-    found = set(outcomes.accepted) | set(outcomes.rejected)
-    problems += [
-        f"{location}: neither accepted nor rejected" for location in sorted(set(records) - found)
-    ]
-    problems += [f"{location}: not a raw record" for location in sorted(found - set(records))]
-    for file_name in sorted({location[0] for location in records}):
-        raw_count = sum(1 for location in records if location[0] == file_name)
-        accepted = sum(1 for location in outcomes.accepted if location[0] == file_name)
-        rejected = sum(1 for location in outcomes.rejected if location[0] == file_name)
-        if raw_count != accepted + rejected:
-            problems.append(
-                f"{file_name}: {raw_count} raw != {accepted} accepted + {rejected} rejected"
-            )
-    return problems
-
 
 # ---------------------------------------------------------------------------
 # The main corpus: committed records plus very long ones generated here
@@ -535,15 +230,15 @@ def test_every_rejection_has_a_known_reason(corpus):
 def test_header_only_lookup_files_leave_tasks_without_tier(corpus):
     """customers.csv and users.csv with a header and no rows are read as empty."""
     fct = corpus.build.table("marts.fct_task_runs")
-    tiers = {value for value in fct["customer_tier"] if not _missing(value)}
+    tiers = {value for value in fct["customer_tier"] if not is_missing(value)}
     assert tiers <= {"(missing)"}
     # Teams come from the runs alone: users.csv adds none.
     run_teams = {
-        _text(raw.value.get("team"))
+        text_value(raw.value.get("team"))
         for location, raw in corpus.records.items()
         if location in corpus.outcomes.accepted
     }
-    assert {value for value in fct["team"] if not _missing(value)} - {"(missing)"} <= run_teams
+    assert {value for value in fct["team"] if not is_missing(value)} - {"(missing)"} <= run_teams
 
 
 # ---------------------------------------------------------------------------
