@@ -21,6 +21,13 @@
             {%- do blockers.append(node.resource_type ~ ' ' ~ node.name ~ ' ' ~ result.status) -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- Marts built on no rows or on a sample are not the marts. -#}
+    {%- if flags.EMPTY -%}
+        {%- do blockers.append('an --empty build') -%}
+    {%- endif -%}
+    {%- if flags.SAMPLE -%}
+        {%- do blockers.append('a --sample build') -%}
+    {%- endif -%}
     {%- set not_built = [] -%}
     {%- for unique_id in mart_unique_ids if unique_id not in built -%}
         {%- do not_built.append(unique_id.split('.')[-1]) -%}

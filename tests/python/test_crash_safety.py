@@ -14,7 +14,7 @@ build: every file of the snapshot written by the build its manifest names, row
 counts as in the manifest, the marts agreeing with each other, and
 fct_task_runs holding exactly the tasks reference.py finds in the raw files
 that build read. Then a normal build must publish the newest data, and a build
-whose mart fails must publish nothing.
+whose mart fails, a partial selection and an --empty build must publish nothing.
 """
 
 from __future__ import annotations
@@ -337,9 +337,16 @@ def kill_plans(rng: random.Random, publish_seconds: float) -> list[Trial]:
         Trial(0, 0, "anywhere", kill_fraction=(slot + rng.random()) / spread)
         for slot in range(spread)
     ]
+    # Publish kills in equal slices of 1.25 publishes: the first slices land
+    # while marts are being written, the last one may land after the switch.
     plans += [
-        Trial(0, 0, "in publish", publish_delay_seconds=rng.uniform(0, 1.5 * publish_seconds))
-        for _ in range(PUBLISH_TRIALS)
+        Trial(
+            0,
+            0,
+            "in publish",
+            publish_delay_seconds=1.25 * publish_seconds * (slot + rng.random()) / PUBLISH_TRIALS,
+        )
+        for slot in range(PUBLISH_TRIALS)
     ]
     first, rest = plans[-1], plans[:-1]
     rng.shuffle(rest)
@@ -484,3 +491,19 @@ def test_a_build_whose_mart_fails_publishes_nothing(crash_run, tmp_path):
     assert after == current
     with marts_snapshot.connect(after) as connection:
         assert not snapshot_inconsistencies(after, connection)
+
+
+@pytest.mark.parametrize(
+    ("extra_args", "reason"),
+    [
+        (["--select", "fct_task_runs"], "marts not built by this invocation"),
+        (["--empty"], "an --empty build"),
+    ],
+)
+def test_a_partial_or_empty_build_publishes_nothing(crash_run, extra_args, reason):
+    current = marts_snapshot.current_snapshot(crash_run.export_dir)
+    build = run_dbt_build(crash_run.raw.path, crash_run.work_dir, extra_args=extra_args)
+
+    assert not build.unexpected_failures(), build.describe()
+    assert reason in build.output
+    assert marts_snapshot.current_snapshot(crash_run.export_dir) == current
