@@ -25,7 +25,17 @@ from typing import Any
 import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+# scripts/marts_snapshot.py of the project; a copy of the dashboard outside the project
+# (its test builds one) finds it through the interpreter, the project's .venv.
+SCRIPTS_DIR = next(
+    (
+        folder
+        for folder in (PROJECT_DIR / "scripts", Path(sys.prefix).parent / "scripts")
+        if (folder / "marts_snapshot.py").exists()
+    ),
+    PROJECT_DIR / "scripts",
+)
+sys.path.insert(0, str(SCRIPTS_DIR))
 
 import marts_snapshot  # noqa: E402  (found through the line above)
 
