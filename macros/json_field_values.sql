@@ -31,8 +31,18 @@
     {{ agent_segments.json_kind(json_text, path) }}
 {%- endmacro %}
 
+{#
+    DuckDB types an integer literal beyond 64 bits as DOUBLE; its text is
+    still the literal's digits, and JSON has no integer size limit.
+#}
 {% macro duckdb__json_field_kind(parsed_column, json_text, position, path) -%}
-    {{ agent_segments.duckdb_json_kind_of_type(parsed_column ~ '.json_types[' ~ position ~ ']') }}
+    case
+        when
+            {{ parsed_column }}.json_types[{{ position }}] = 'DOUBLE'
+            and regexp_full_match({{ parsed_column }}.texts[{{ position }}], '-?[0-9]+')
+            then 'integer'
+        else {{ agent_segments.duckdb_json_kind_of_type(parsed_column ~ '.json_types[' ~ position ~ ']') }}
+    end
 {%- endmacro %}
 
 {% macro json_field_text(parsed_column, json_text, position, path) -%}

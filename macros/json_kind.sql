@@ -34,17 +34,16 @@
 {#
     Spark (4.0+ / Databricks): the kind from the VARIANT parse of the text.
     VARIANT keeps 1.0 as DECIMAL(1,0), so a scale-0 decimal ('DECIMAL0'
-    below) is 'integer' only when its literal is digits that fit an unsigned
-    64-bit integer, as DuckDB types it (signed 64-bit ones are BIGINT).
+    below) is 'integer' only when its literal is digits (of any size, as
+    JSON has no integer limit; staging rejects integer fields beyond 64 bits).
     The output is one line on purpose: Spark's Derby metastore keeps at most
-    32700 characters of a view's SQL, and staging calls this 24 times.
+    32700 characters of a view's SQL.
 #}
 {% macro spark__json_kind(json_text, path) -%}
     {%- set spark_path = agent_segments.spark_json_path(path) -%}
     {%- set literal = 'get_json_object(' ~ json_text ~ ', ' ~ spark_path ~ ')' -%}
     {%- set variant_type = "regexp_extract(regexp_replace(schema_of_variant(variant_get(try_parse_json("
         ~ json_text ~ "), " ~ spark_path ~ ")), '[(][0-9]+,0[)]', '0'), '^[A-Z0]+', 0)" -%}
-    {%- set scale_0_kind = "if(" ~ literal ~ " rlike '^[0-9]{1,20}$' and cast(" ~ literal
-        ~ " as decimal(20, 0)) <= 18446744073709551615, 'integer', 'number')" -%}
+    {%- set scale_0_kind = "if(" ~ literal ~ " rlike '^-?[0-9]+$', 'integer', 'number')" -%}
     decode({{ variant_type }}, 'STRING', 'string', 'BOOLEAN', 'boolean', 'VOID', 'null', 'OBJECT', 'object', 'ARRAY', 'array', 'BIGINT', 'integer', 'DOUBLE', 'number', 'DECIMAL', 'number', 'DECIMAL0', {{ scale_0_kind }})
 {%- endmacro %}

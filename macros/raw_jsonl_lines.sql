@@ -11,9 +11,17 @@
 
 {#
     DuckDB: read_csv keeps the scan in file order, so row_number() over ()
-    numbers the lines; a file's lines are consecutive.
+    numbers the lines; a file's lines are consecutive. read_csv stops the
+    whole build on a byte that is not UTF-8, a NUL or a CR that is not part
+    of a line end, so files holding one (duckdb_files_not_plain_text) are
+    read as bytes instead: split at LF, each line decoded on its own, a line
+    that is not UTF-8 kept in DuckDB's escaped form (\xNN), which no JSON
+    parser accepts, so it is rejected as malformed_json. That path is many
+    times slower, hence only for such files.
 #}
 {% macro duckdb__raw_jsonl_lines(source_relation, source_files) -%}
+    {%- set byte_files = agent_segments.duckdb_files_not_plain_text(source_files) -%}
+    {%- set text_files = source_files | reject('in', byte_files) | list -%}
     (
         select
             source_file,
@@ -28,9 +36,62 @@
 
             from {{ source_relation }}
             -- A filter on the file name skips the other files unread.
-            where {{ agent_segments.value_in_list('filename', source_files) }}
+            where {{ agent_segments.value_in_list('filename', text_files) }}
         ) as scanned_lines
+
+        {%- for byte_file in byte_files %}
+
+        union all
+
+        select
+            filename as source_file,
+            -- As read_csv does, a byte order mark opening the file is dropped.
+            case
+                when record_number = 1 then ltrim(coalesce(try(decode(cast(escaped_line as blob))), escaped_line), chr(65279))
+                else coalesce(try(decode(cast(escaped_line as blob))), escaped_line)
+            end as raw_record,
+            record_number
+
+        from (
+            select
+                filename,
+                unnest(escaped_lines) as escaped_line,
+                unnest(generate_series(1, len(escaped_lines))) as record_number
+
+            from (
+                -- A BLOB cast to text escapes every byte outside printable
+                -- ASCII (the backslash too), so splitting at \x0A is exact.
+                select
+                    filename,
+                    string_split(cast(content as {{ dbt.type_string() }}), '\x0A') as escaped_lines
+
+                from read_blob('{{ dbt.escape_single_quotes(byte_file) }}')
+            ) as file_bytes
+        ) as byte_lines
+        {%- endfor %}
     ) as numbered_lines
+{%- endmacro %}
+
+{#
+    DuckDB: which of `source_files` hold a byte sequence that is not UTF-8,
+    a NUL or a CR. One query per file, run while the model compiles: a
+    file's bytes are one value, and a file at a time bounds the memory.
+#}
+{% macro duckdb_files_not_plain_text(source_files) -%}
+    {%- set byte_files = [] -%}
+    {%- if execute -%}
+        {%- for source_file in source_files -%}
+            {%- set check = run_query(
+                "select coalesce(contains(text, chr(0)) or contains(text, chr(13)), true)"
+                ~ " from (select try(decode(content)) as text from read_blob('"
+                ~ dbt.escape_single_quotes(source_file) ~ "'))"
+            ) -%}
+            {%- if check.columns[0].values()[0] -%}
+                {%- do byte_files.append(source_file) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(byte_files) }}
 {%- endmacro %}
 
 {#

@@ -9,8 +9,20 @@
     {{ return(adapter.dispatch('raw_parquet_records', 'agent_segments')(source_relation, source_files)) }}
 {%- endmacro %}
 
+{#
+    DuckDB: each file is read on its own, with its own column types. One
+    read_parquet over all files would unify the types (union_by_name): a
+    column that is text in one file would turn another file's integers into
+    strings, and change what its records mean.
+#}
 {% macro duckdb__raw_parquet_records(source_relation, source_files) -%}
     (
+        {%- for source_file in source_files %}
+        {%- if not loop.first %}
+
+        union all
+        {%- endif %}
+
         select
             filename as source_file,
             file_row_number + 1 as record_number,
@@ -19,9 +31,14 @@
                 as {{ dbt.type_string() }}
             ) as raw_record
 
-        from {{ source_relation }}
-        -- A filter on the file name skips the other files unread.
-        where {{ agent_segments.value_in_list('filename', source_files) }}
+        from read_parquet('{{ dbt.escape_single_quotes(source_file) }}', filename = true, file_row_number = true)
+        {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as source_file,
+            cast(null as {{ dbt.type_bigint() }}) as record_number,
+            cast(null as {{ dbt.type_string() }}) as raw_record
+        where false
+        {%- endfor %}
     ) as parquet_rows
 {%- endmacro %}
 

@@ -149,6 +149,7 @@ validated as (
         request_text,
         input_json,
         attributes_json,
+        raw_record,
         attempt,
         latency_ms,
         cost_usd,
@@ -156,9 +157,6 @@ validated as (
         output_tokens,
         started_at,
         finished_at,
-        -- The raw text is kept for rejected records only: accepted ones are
-        -- fully described by their parsed fields.
-        case when not (record_rejection_reason is null and delivery_rank = 1) then raw_record end as raw_record,
         case
             when record_rejection_reason is not null then record_rejection_reason
             when same_content_delivery_rank > 1 then 'duplicate_delivery'

@@ -29,6 +29,8 @@
 {{ agent_segments.raw_path_must_hold_task_runs(has_jsonl, has_parquet) }}
 {%- set files_to_load = agent_segments.raw_files_to_load(jsonl_files + parquet_files) -%}
 {%- set source_files_to_load = files_to_load | map(attribute='source_file') | list -%}
+{%- set jsonl_files_to_load = jsonl_files | map(attribute='source_file') | select('in', source_files_to_load) | list -%}
+{%- set parquet_files_to_load = parquet_files | map(attribute='source_file') | select('in', source_files_to_load) | list -%}
 {%- set contract_fields = agent_segments.task_run_contract_fields() -%}
 {%- set field_paths = [] -%}
 {%- for field in contract_fields -%}
@@ -47,7 +49,7 @@ jsonl_records as (
         record_number,
         raw_record
 
-    from {{ agent_segments.raw_jsonl_lines(jsonl_source, source_files_to_load) }}
+    from {{ agent_segments.raw_jsonl_lines(jsonl_source, jsonl_files_to_load) }}
 
 ),
 
@@ -62,7 +64,7 @@ parquet_records as (
         record_number,
         raw_record
 
-    from {{ agent_segments.raw_parquet_records(parquet_source, source_files_to_load) }}
+    from {{ agent_segments.raw_parquet_records(parquet_source, parquet_files_to_load) }}
 
 ),
 
@@ -207,7 +209,7 @@ typed as (
         end as {{ field.name }},
         {%- elif field.kind == 'integer' %}
         case
-            when {{ field.name }}_kind = 'integer' then cast({{ field.name }}_value as {{ dbt.type_bigint() }})
+            when {{ field.name }}_kind = 'integer' then try_cast({{ field.name }}_value as {{ dbt.type_bigint() }})
         end as {{ field.name }},
         {%- elif field.kind == 'number' %}
         case
@@ -237,7 +239,11 @@ typed as (
             {%- if field.kind == 'text' %}
             when {{ field.name }}_kind not in ('string', 'integer', 'null') then '{{ field.name }}'
             {%- elif field.kind == 'integer' %}
-            when {{ field.name }}_kind not in ('integer', 'null') then '{{ field.name }}'
+            -- An integer beyond 64 bits is the wrong type, not a crash.
+            when
+                {{ field.name }}_kind not in ('integer', 'null')
+                or ({{ field.name }}_kind = 'integer' and try_cast({{ field.name }}_value as {{ dbt.type_bigint() }}) is null)
+                then '{{ field.name }}'
             {%- elif field.kind == 'number' %}
             when {{ field.name }}_kind not in ('integer', 'number', 'null') then '{{ field.name }}'
             {%- elif field.kind == 'timestamp' %}
@@ -269,7 +275,6 @@ renamed as (
         request_text,
         input_json,
         attributes_json,
-        raw_record,
         record_content_hash,
         invalid_type_field,
         started_at_text,
@@ -284,7 +289,11 @@ renamed as (
         input_json is not null as is_input_object,
         attributes_json is not null as is_attributes_object,
         {{ agent_segments.parse_timestamp_utc('started_at_text') }} as started_at,
-        {{ agent_segments.parse_timestamp_utc('finished_at_text') }} as finished_at
+        {{ agent_segments.parse_timestamp_utc('finished_at_text') }} as finished_at,
+        -- The text is kept only when nothing could be parsed from it (not a
+        -- JSON object): for the rest the fields say it all, and storing
+        -- every line again would be a quarter of this model's work.
+        case when not is_json_object then raw_record end as raw_record
 
     from typed
 
