@@ -1043,6 +1043,22 @@ def versions() -> dict[str, str]:
     return found
 
 
+def project_state() -> dict[str, Any]:
+    """The commit measured and the files changed in the working tree (models being edited
+    change the figures)."""
+
+    def git(*arguments: str) -> str:
+        return subprocess.run(
+            ["git", *arguments], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "models", "macros", "dbt_project.yml")
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_model_changes": [line[3:] for line in changed.splitlines()],
+    }
+
+
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.machine()}"
@@ -1204,6 +1220,7 @@ def main(argv: list[str] | None = None) -> int:
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "versions": versions(),
+        "project": project_state(),
         "command": "scripts/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "memory_limit": args.memory_limit,
         "peak_memory_method": "VmHWM (peak resident set) of the measured process and its "
