@@ -96,37 +96,49 @@ record_rules_checked as (
 
 ),
 
-deliveries_ranked as (
+delivery_ranks as (
 
     -- Among records that pass every other rule, the latest delivery of a
     -- task_run_id wins: later files and later lines supersede earlier ones.
     -- An earlier copy is a duplicate delivery when a later copy has the same
-    -- content, and a conflicting duplicate when none has.
+    -- content, and a conflicting duplicate when none has. Ranked on the few
+    -- columns the ranking needs and joined back below: a window sorts every
+    -- column it carries, and records are wide.
     select
-        *,
-        case
-            when record_rejection_reason is null
-                then row_number() over (
-                    partition by task_run_id, record_rejection_reason is null
-                    order by source_file desc, record_number desc
-                )
-        end as delivery_rank,
-        case
-            when record_rejection_reason is null
-                then row_number() over (
-                    partition by task_run_id, record_rejection_reason is null, record_content_hash
-                    order by source_file desc, record_number desc
-                )
-        end as same_content_delivery_rank,
-        case
-            when record_rejection_reason is null
-                then first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over (
-                    partition by task_run_id, record_rejection_reason is null
-                    order by source_file desc, record_number desc
-                )
-        end as kept_record_location
+        source_file,
+        record_number,
+        row_number() over (
+            partition by task_run_id
+            order by source_file desc, record_number desc
+        ) as delivery_rank,
+        row_number() over (
+            partition by task_run_id, record_content_hash
+            order by source_file desc, record_number desc
+        ) as same_content_delivery_rank,
+        first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over (
+            partition by task_run_id
+            order by source_file desc, record_number desc
+        ) as kept_record_location
 
     from record_rules_checked
+    where record_rejection_reason is null
+
+),
+
+deliveries_ranked as (
+
+    select
+        record_rules_checked.*,
+        delivery_ranks.delivery_rank,
+        delivery_ranks.same_content_delivery_rank,
+        delivery_ranks.kept_record_location
+
+    from record_rules_checked
+
+    left join delivery_ranks
+        on
+            record_rules_checked.source_file = delivery_ranks.source_file
+            and record_rules_checked.record_number = delivery_ranks.record_number
 
 ),
 

@@ -18,10 +18,12 @@ task_runs as (
 
 ),
 
-task_runs_ranked as (
+run_ranks as (
 
+    -- Ranked on the few columns the ranking needs, then joined back: a
+    -- window sorts every column it carries, and task runs are wide.
     select
-        *,
+        task_run_id,
         row_number() over (
             partition by task_id
             order by coalesce(attempt, 1) desc, started_at desc, task_run_id desc
@@ -34,8 +36,18 @@ task_runs_ranked as (
 
 deciding_runs as (
 
-    select * from task_runs_ranked
-    where run_rank_in_task = 1
+    -- Accepted runs are one per task_run_id (int_task_runs_validated).
+    select
+        task_runs.*,
+        run_ranks.run_rank_in_task,
+        run_ranks.attempt_count
+
+    from task_runs
+
+    inner join run_ranks
+        on task_runs.task_run_id = run_ranks.task_run_id
+
+    where run_ranks.run_rank_in_task = 1
 
 )
 
