@@ -1,14 +1,16 @@
 """Inputs: missing required fields by customer, next to completion rate.
 
 Computed here from marts.fct_task_runs (customer_id, missing_required_fields,
-missing_required_fields_bucket), counted tasks only.
+missing_required_fields_bucket), counted tasks only. Customers appear as the
+customer segments do: their names when the build opted in
+(show_customer_names; customer_name is then filled), else pseudonyms.
 """
 
 from _warehouse import connect, emit, records
 
 TASKS = """
     select
-        coalesce(customer_id, '(missing)') as customer_id,
+        coalesce(customer_name, customer_id, '(missing)') as customer_id,
         missing_required_fields,
         missing_required_field_count,
         missing_required_fields_bucket,
