@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 from conftest import BuildResult
+from raw_contract import WHITESPACE, contract_fields
 
 REJECTION_REASONS = {
     "malformed_json",
@@ -36,22 +37,18 @@ REJECTION_REASONS = {
     "duplicate_delivery",
     "conflicting_duplicate",
 }
-# The raw contract's fields by kind (README, "Raw input contract").
-TEXT_FIELDS = (
-    "task_run_id",
-    "task_id",
-    "agent_name",
-    "agent_version",
-    "task_type",
-    "user_id",
-    "team",
-    "customer_id",
-    "request_text",
-    "error_type",
-)
-INTEGER_FIELDS = ("attempt", "input_tokens", "output_tokens")
-NUMBER_FIELDS = ("latency_ms", "cost_usd")
-OBJECT_FIELDS = ("input", "attributes")
+
+
+def _contract_fields_of_kind(kind: str) -> tuple[str, ...]:
+    """The raw contract's fields of one kind, as the sources YAML declares them."""
+    return tuple(field.name for field in contract_fields() if field.kind == kind)
+
+
+# Text fields but status, which is compared as raw_status and outcome.
+TEXT_FIELDS = tuple(name for name in _contract_fields_of_kind("text") if name != "status")
+INTEGER_FIELDS = _contract_fields_of_kind("integer")
+NUMBER_FIELDS = _contract_fields_of_kind("number")
+OBJECT_FIELDS = _contract_fields_of_kind("object")
 # fct_task_runs columns that must equal the deciding run's (ids shown to BI
 # are pseudonyms, so user_id and customer_id are checked on the run only).
 TASK_COLUMNS_FROM_RUN = (
@@ -70,7 +67,6 @@ TASK_COLUMNS_FROM_RUN = (
     "started_at",
     "finished_at",
 )
-WHITESPACE = " \t\n\r\f"
 
 
 # ---------------------------------------------------------------------------

@@ -28,13 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import raw_contract
 from scipy import stats
 
 MISSING = "(missing)"
 # What "blank" and "trimmed" strip: space, tab, line feed, carriage return, form feed.
 WHITESPACE = " \t\n\r\f"
 
-# Section 2, rule 3: the raw contract's typed fields, in the order they are checked.
+# Section 2, rule 3: the raw contract's typed fields by kind (CONTRACT_FIELD_ORDER below
+# is the order they are checked in).
 TEXT_FIELDS = (
     "task_run_id",
     "task_id",
@@ -52,6 +54,12 @@ TEXT_FIELDS = (
 )
 INTEGER_FIELDS = ("attempt", "input_tokens", "output_tokens")
 NUMBER_FIELDS = ("latency_ms", "cost_usd")
+# The contract's field order, as declared in the sources YAML (the README
+# table): with several wrong types, the first in this order names the rejection.
+CONTRACT_FIELD_ORDER = tuple(field.name for field in raw_contract.contract_fields())
+# An integer field is stored as a signed 64-bit integer: beyond that range
+# a value is of the wrong type.
+INTEGER_RANGE = range(-(2**63), 2**63)
 # Section 2, rule 4.
 REQUIRED_FIELDS = ("task_run_id", "task_type", "started_at", "status")
 TIMESTAMP_FIELDS = ("started_at", "finished_at")
@@ -76,7 +84,7 @@ RECORD_NUMBER_COUNTS_BLANK_LINES = True
 _ISO_TIMESTAMP = re.compile(
     r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
     r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})"
-    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
+    r"(?::(?P<second>\d{2})(?:\.(?P<fraction>\d+))?)?"
     r"(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?)?$"
 )
 _REQUEST_SEPARATORS = re.compile(r"[?;\r\n]|\band\s+then\b|\balso\b", re.IGNORECASE)
@@ -108,7 +116,10 @@ def load_raw(raw_dir: str | Path) -> pd.DataFrame:
     """One row per raw record of `raw_dir`: source_file (file name), record_number, raw.
 
     A JSONL record is a non-blank line, kept as written; a Parquet record is a
-    row, kept as its JSON text.
+    row, kept as its JSON text. JSON Lines ends a line at LF (a CR before it
+    is dropped; a lone CR is JSON whitespace), and a UTF-8 byte order mark
+    before the first line is ignored (RFC 8259, 8.1). A line that is not UTF-8
+    is kept with its bad bytes as \\xNN escapes, which no JSON parser takes.
     """
     raw_dir = Path(raw_dir)
     rows: list[tuple[str, int, str]] = []
@@ -121,10 +132,10 @@ def load_raw(raw_dir: str | Path) -> pd.DataFrame:
     )
     for path in files:
         if path.suffix == ".jsonl":
-            lines = path.read_text(encoding="utf-8").split("\n")
+            lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\n")
             record_number = 0
-            for line_number, line in enumerate(lines, start=1):
-                line = line.removesuffix("\r")
+            for line_number, line_bytes in enumerate(lines, start=1):
+                line = line_bytes.removesuffix(b"\r").decode("utf-8", errors="backslashreplace")
                 if RECORD_NUMBER_COUNTS_BLANK_LINES:
                     record_number = line_number
                 if not line.strip(WHITESPACE):
@@ -147,8 +158,12 @@ def _reject_constant(name: str) -> Any:
 
 
 def _parse_json(text: str) -> Any:
-    """Strict JSON: NaN and Infinity are not JSON."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """Strict JSON: NaN and Infinity are not JSON, and strings are Unicode text
+    (a lone surrogate escape such as \\ud800 is no character: UnicodeEncodeError
+    is a ValueError)."""
+    value = json.loads(text, parse_constant=_reject_constant)
+    _compact_json(value).encode("utf-8")
+    return value
 
 
 def _compact_json(value: Any) -> str:
@@ -244,17 +259,19 @@ def _check_record(
     run_id = record.get("task_run_id")
     run_id_text = _as_text(run_id) if isinstance(run_id, str) or _is_integer(run_id) else None
 
-    for field in TEXT_FIELDS:
+    for field in CONTRACT_FIELD_ORDER:
         value = record.get(field)
-        if value is not None and not (isinstance(value, str) or _is_integer(value)):
-            return "invalid_type", field, run_id_text, record
-    for field in INTEGER_FIELDS:
-        value = record.get(field)
-        if value is not None and not _is_integer(value):
-            return "invalid_type", field, run_id_text, record
-    for field in NUMBER_FIELDS:
-        value = record.get(field)
-        if value is not None and not _is_number(value):
+        if value is None:
+            continue
+        if field in TEXT_FIELDS:
+            wrong = not (isinstance(value, str) or _is_integer(value))
+        elif field in INTEGER_FIELDS:
+            wrong = not (_is_integer(value) and value in INTEGER_RANGE)
+        elif field in NUMBER_FIELDS:
+            wrong = not _is_number(value)
+        else:
+            continue  # input and attributes: rules 8-9
+        if wrong:
             return "invalid_type", field, run_id_text, record
 
     for field in REQUIRED_FIELDS:

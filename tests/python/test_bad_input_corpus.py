@@ -21,21 +21,33 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import reference
 import yaml
-from conftest import DEFAULT_VARS, FIXTURES_DIR, BuildResult, format_problems, run_dbt_build
+from conftest import (
+    DEFAULT_VARS,
+    FIXTURES_DIR,
+    PROJECT_DIR,
+    BuildResult,
+    format_problems,
+    run_dbt_build,
+)
 from raw_outcomes import (
     REJECTION_REASONS,
     Outcomes,
     RawRecord,
     case_problems,
+    detail_names,
     is_missing,
     read_outcomes,
     read_raw_records,
     reconciliation_problems,
+    same_value,
     text_value,
+    utc_timestamp,
 )
 
 CORPUS_DIR = FIXTURES_DIR / "bad_input"
@@ -270,22 +282,13 @@ def _valid_line(run_id: str, **fields: Any) -> bytes:
     return json.dumps(record).encode("utf-8")
 
 
-ACCEPTED_AT_BASE = {
+ACCEPTED_AT_BASE: dict = {
     "accepted": {"outcome": "success", "started_at": "2024-05-01 09:00:00", "finished_at": None}
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the source agent_logs.task_runs_jsonl reads lines with read_csv (delim chr(0), "
-        "strict mode): a byte that is not UTF-8, a NUL byte, a lone CR or LF and CRLF line "
-        "ends mixed in one file fail the whole build instead of rejecting one line"
-    ),
-)
-def test_lines_that_are_not_utf8_text_are_rejected_one_by_one(dbt_build, tmp_path):
-    folder = tmp_path / "unreadable_lines"
-    folder.mkdir()
+def write_unreadable_lines(folder: Path) -> dict[str, dict[int, dict]]:
+    """Lines whose bytes are not plain UTF-8 text of one line; returns the expectations."""
     (folder / "task_runs_latin1.jsonl").write_bytes(
         b"\n".join(
             [
@@ -310,50 +313,23 @@ def test_lines_that_are_not_utf8_text_are_rejected_one_by_one(dbt_build, tmp_pat
     (folder / "task_runs_mixed_ends.jsonl").write_bytes(
         _valid_line("bi-mix-1") + b"\n" + _valid_line("bi-mix-2") + b"\r\n"
     )
-    build_and_check(
-        dbt_build,
-        folder,
-        {
-            "task_runs_mixed_ends.jsonl": {
-                1: {"contains": "bi-mix-1", **ACCEPTED_AT_BASE},
-                2: {"contains": "bi-mix-2", **ACCEPTED_AT_BASE},
-            },
-            "task_runs_latin1.jsonl": {
-                1: {"contains": "bi-enc-1", **ACCEPTED_AT_BASE},
-                3: {"contains": "bi-enc-3", **ACCEPTED_AT_BASE},
-            },
-            "task_runs_nul.jsonl": {
-                1: {"contains": "bi-nul-1", **ACCEPTED_AT_BASE},
-                2: {"contains": "bi-nul-2", "rejected": "malformed_json"},
-                3: {"contains": "bi-nul-3", **ACCEPTED_AT_BASE},
-            },
-            "task_runs_cr.jsonl": {
-                1: {"contains": "bi-cr-1", **ACCEPTED_AT_BASE},
-                2: {"contains": "bi-cr-2", **ACCEPTED_AT_BASE},
-            },
+    return {
+        "task_runs_mixed_ends.jsonl": {1: ACCEPTED_AT_BASE, 2: ACCEPTED_AT_BASE},
+        "task_runs_latin1.jsonl": {
+            1: ACCEPTED_AT_BASE,
+            2: {"rejected": "malformed_json"},
+            3: ACCEPTED_AT_BASE,
         },
-    )
-    # The Latin-1 line has no text to compare with, only its place: rejected, not lost.
-    build = dbt_build(folder)
-    rejected = build.table("marts.rejected_task_runs")
-    latin1 = rejected[
-        rejected["source_file"].str.endswith("task_runs_latin1.jsonl")
-        & (rejected["record_number"] == 2)
-    ]
-    assert latin1["rejection_reason"].tolist() == ["malformed_json"]
+        "task_runs_nul.jsonl": {
+            1: ACCEPTED_AT_BASE,
+            2: {"rejected": "malformed_json"},
+            3: ACCEPTED_AT_BASE,
+        },
+        "task_runs_cr.jsonl": {1: ACCEPTED_AT_BASE, 2: ACCEPTED_AT_BASE},
+    }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "stg_agent_logs__task_runs casts an integer field with cast(... as bigint): a JSON "
-        "integer in 2^63..2^64-1 (DuckDB's UBIGINT) stops the build with a conversion error "
-        "instead of rejecting the record as invalid_type"
-    ),
-)
-def test_integers_beyond_64_bits_are_the_wrong_type(dbt_build, tmp_path):
-    folder = tmp_path / "integer_out_of_range"
-    folder.mkdir()
+def write_integers_beyond_64_bits(folder: Path) -> dict[str, dict[int, dict]]:
     (folder / "task_runs.jsonl").write_bytes(
         b"\n".join(
             [
@@ -364,77 +340,127 @@ def test_integers_beyond_64_bits_are_the_wrong_type(dbt_build, tmp_path):
             ]
         )
     )
-    build_and_check(
-        dbt_build,
-        folder,
-        {
-            "task_runs.jsonl": {
-                1: {"contains": "bi-int-1", **ACCEPTED_AT_BASE},
-                2: {"contains": "bi-int-2", "rejected": "invalid_type", "detail": "attempt"},
-                3: {"contains": "bi-int-3", "rejected": "invalid_type", "detail": "input_tokens"},
-                4: {"contains": "bi-int-4", "rejected": "invalid_type", "detail": "output_tokens"},
-            }
-        },
+    return {
+        "task_runs.jsonl": {
+            1: ACCEPTED_AT_BASE,
+            2: {"rejected": "invalid_type", "detail": "attempt"},
+            3: {"rejected": "invalid_type", "detail": "input_tokens"},
+            4: {"rejected": "invalid_type", "detail": "output_tokens"},
+        }
+    }
+
+
+def _write_parquet_runs(
+    path: Path, run_ids: list[str], attempt: pa.Array, input_: pa.Array
+) -> None:
+    """Valid runs (the base fields) with the given `attempt` and `input` columns."""
+    base = {
+        "task_type": "support_triage",
+        "started_at": "2024-05-01T09:00:00Z",
+        "status": "completed",
+    }
+    columns = {name: [value] * len(run_ids) for name, value in base.items()}
+    pq.write_table(
+        pa.table({"task_run_id": run_ids, **columns, "attempt": attempt, "input": input_}), path
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the source agent_logs.task_runs_parquet reads every file in one read_parquet(..., "
-        "union_by_name = true): a column that is BIGINT in one file and VARCHAR in another "
-        "becomes VARCHAR for all, so the valid integer attempts of the other file turn into "
-        "JSON strings and are rejected as invalid_type"
-    ),
-)
+def write_parquet_types_differ(folder: Path) -> dict[str, dict[int, dict]]:
+    """`attempt` as BIGINT in one file and as text in another (and `input` as a
+    struct in one, JSON text in the other)."""
+    _write_parquet_runs(
+        folder / "task_runs_a.parquet",
+        ["bi-pqa-1", "bi-pqa-2"],
+        pa.array([1, 2], pa.int64()),
+        pa.array(
+            [{"company_name": "A"}, {"company_name": "A2"}],
+            pa.struct([("company_name", pa.string())]),
+        ),
+    )
+    _write_parquet_runs(
+        folder / "task_runs_b.parquet",
+        ["bi-pqb-1", "bi-pqb-2"],
+        pa.array(["3", None], pa.string()),
+        pa.array(['{"company_name": "B"}', '{"company_name": "B2"}'], pa.string()),
+    )
+    return {
+        "task_runs_a.parquet": {1: ACCEPTED_AT_BASE, 2: ACCEPTED_AT_BASE},
+        "task_runs_b.parquet": {
+            1: {"rejected": "invalid_type", "detail": "attempt"},
+            2: ACCEPTED_AT_BASE,
+        },
+    }
+
+
+def test_lines_that_are_not_utf8_text_are_rejected_one_by_one(dbt_build, tmp_path):
+    build_and_check(dbt_build, tmp_path, write_unreadable_lines(tmp_path))
+
+
+def test_integers_beyond_64_bits_are_the_wrong_type(dbt_build, tmp_path):
+    build_and_check(dbt_build, tmp_path, write_integers_beyond_64_bits(tmp_path))
+
+
 def test_parquet_files_whose_column_types_differ_are_read_file_by_file(dbt_build, tmp_path):
     """A producer that writes `attempt` as text in one file must not change what
     another file's integer `attempt` means."""
-    folder = tmp_path / "parquet_types_differ"
-    folder.mkdir()
-    pq.write_table(
-        pa.table(
-            {
-                "task_run_id": ["bi-pqa-1", "bi-pqa-2"],
-                "task_type": ["support_triage"] * 2,
-                "started_at": ["2024-05-01T09:00:00Z"] * 2,
-                "status": ["completed"] * 2,
-                "attempt": pa.array([1, 2], pa.int64()),
-                "input": pa.array(
-                    [{"company_name": "A"}, {"company_name": "A2"}],
-                    pa.struct([("company_name", pa.string())]),
-                ),
-            }
-        ),
-        folder / "task_runs_a.parquet",
+    build_and_check(dbt_build, tmp_path, write_parquet_types_differ(tmp_path))
+
+
+def _reference_problems(folder: Path, expectations: dict[str, dict[int, dict]]) -> list[str]:
+    """How reference.py's outcome for each record differs from the expectations."""
+    accepted, rejected = reference.validate(
+        reference.load_raw(folder),
+        pd.read_csv(PROJECT_DIR / "seeds" / "task_status_outcomes.csv", dtype=str),
+        max_clock_skew_hours=DEFAULT_VARS["max_clock_skew_hours"],
     )
-    pq.write_table(
-        pa.table(
-            {
-                "task_run_id": ["bi-pqb-1", "bi-pqb-2"],
-                "task_type": ["support_triage"] * 2,
-                "started_at": ["2024-05-01T09:00:00Z"] * 2,
-                "status": ["completed"] * 2,
-                "attempt": pa.array(["3", None], pa.string()),
-                "input": pa.array(['{"company_name": "B"}', '{"company_name": "B2"}'], pa.string()),
-            }
-        ),
-        folder / "task_runs_b.parquet",
-    )
-    build_and_check(
-        dbt_build,
-        folder,
-        {
-            "task_runs_a.parquet": {
-                1: {"contains": "bi-pqa-1", **ACCEPTED_AT_BASE},
-                2: {"contains": "bi-pqa-2", **ACCEPTED_AT_BASE},
-            },
-            "task_runs_b.parquet": {
-                1: {"contains": "bi-pqb-1", "rejected": "invalid_type", "detail": "attempt"},
-                2: {"contains": "bi-pqb-2", **ACCEPTED_AT_BASE},
-            },
-        },
-    )
+    found = {
+        (row["source_file"], int(row["record_number"])): row
+        for frame in (accepted, rejected)
+        for row in frame.to_dict("records")
+    }
+    problems = []
+    for file_name, cases in expectations.items():
+        for number, case in cases.items():
+            if case.get("blank"):
+                continue
+            row = found.pop((file_name, number), None)
+            where = f"{file_name}:{number}"
+            reason = None if row is None else row.get("rejection_reason", "accepted")
+            if pd.isna(reason):
+                reason = "accepted"
+            if reason != case.get("rejected", "accepted"):
+                problems.append(f"{where}: reference says {reason}, expected {case}")
+            elif "detail" in case and not detail_names(row["rejection_detail"], case["detail"]):
+                problems.append(f"{where}: reference detail {row['rejection_detail']!r}")
+            elif "accepted" in case:
+                for column in ("outcome", "started_at", "finished_at"):
+                    wanted, actual = case["accepted"][column], row[column]
+                    if column.endswith("_at"):
+                        wanted = None if wanted is None else datetime.fromisoformat(wanted)
+                        actual = utc_timestamp(actual)
+                    if not same_value(actual, wanted):
+                        problems.append(f"{where} {column}: reference {actual!r}, not {wanted!r}")
+    problems += [f"{location}: reference has a record the expectations lack" for location in found]
+    return problems
+
+
+def test_reference_agrees_with_every_expectation(tmp_path):
+    """reference.py, the property tests' oracle, meets the hand-written expectations,
+    including the cases the pipeline gets wrong today (no build)."""
+    problems = _reference_problems(RECORDS_DIR, EXPECTATIONS)
+    long_folder = tmp_path / "long"
+    long_folder.mkdir()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    problems += _reference_problems(long_folder, {LONG_FILE: write_long_records(long_folder, now)})
+    for writer in (
+        write_unreadable_lines,
+        write_integers_beyond_64_bits,
+        write_parquet_types_differ,
+    ):
+        folder = tmp_path / writer.__name__
+        folder.mkdir()
+        problems += _reference_problems(folder, writer(folder))
+    assert not problems, format_problems(problems)
 
 
 def test_a_delivery_of_empty_files_builds_empty_marts(dbt_build, tmp_path):

@@ -19,10 +19,9 @@ implementation) and against the raw record itself:
 
 A dbt build takes 10-20 s, so each example is a batch of many records and
 there are few examples, derandomized so CI runs the same ones every time.
-Generated values stay inside what the contract states unambiguously (no
-integer beyond 64 bits, no raw CR or NUL byte, no comma in a fraction of a
-second, one wrong-typed field per record): the bad-input corpus pins those
-edges by hand. A failing example keeps its folder; the message names it.
+Lines may hold any bytes but LF (CR, NUL, bytes that are not UTF-8) and
+integers may exceed 64 bits. A failing example keeps its folder; the message
+names it.
 """
 
 from __future__ import annotations
@@ -39,7 +38,10 @@ from conftest import DEFAULT_VARS, PROJECT_DIR, format_problems, run_dbt_build
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from raw_outcomes import (
+    INTEGER_FIELDS,
+    NUMBER_FIELDS,
     REJECTION_REASONS,
+    TEXT_FIELDS,
     case_problems,
     read_outcomes,
     read_raw_records,
@@ -53,19 +55,14 @@ STATUS_VOCABULARY = sorted(
 TASK_TYPES = sorted(
     set(pd.read_csv(PROJECT_DIR / "seeds" / "required_input_fields.csv", dtype=str)["task_type"])
 )
-TEXT_FIELDS = (
-    "task_id",
-    "agent_name",
-    "agent_version",
-    "user_id",
-    "team",
-    "customer_id",
-    "request_text",
-    "error_type",
+# The optional text fields (task_run_id and task_type are drawn on their own).
+OPTIONAL_TEXT_FIELDS = tuple(
+    name for name in TEXT_FIELDS if name not in ("task_run_id", "task_type")
 )
-INTEGER_FIELDS = ("attempt", "input_tokens", "output_tokens")
-NUMBER_FIELDS = ("latency_ms", "cost_usd")
 INT64 = {"min_value": -(2**63), "max_value": 2**63 - 1}
+# Top-level integers also beyond 64 bits: the wrong type in an integer field,
+# decimal text in a text field.
+INTEGERS = st.one_of(st.integers(**INT64), st.integers(-(2**70), 2**70))
 
 # ---------------------------------------------------------------------------
 # Values
@@ -226,14 +223,14 @@ def valid_records(draw: st.DrawFn, run_ids: list) -> dict:
         "started_at": draw(valid_timestamps()),
         "status": draw(statuses()),
     }
-    for field in TEXT_FIELDS:
+    for field in OPTIONAL_TEXT_FIELDS:
         if draw(st.booleans()):
-            record[field] = draw(st.one_of(TEXT, st.integers(**INT64), st.none()))
+            record[field] = draw(st.one_of(TEXT, INTEGERS, st.none()))
     if draw(st.booleans()):
         record["finished_at"] = draw(st.one_of(valid_timestamps(), st.none()))
     for field in INTEGER_FIELDS:
         if draw(st.booleans()):
-            record[field] = draw(st.one_of(st.integers(**INT64), st.none()))
+            record[field] = draw(st.one_of(INTEGERS, st.none()))
     for field in NUMBER_FIELDS:
         if draw(st.booleans()):
             record[field] = draw(
@@ -253,21 +250,27 @@ def valid_records(draw: st.DrawFn, run_ids: list) -> dict:
 
 @st.composite
 def broken_records(draw: st.DrawFn, run_ids: list) -> dict:
-    """A valid record with one rule of section 2 broken."""
+    """A valid record with one or two rules of section 2 broken (the first in
+    the rules' order, or in the contract's field order, must name the rejection)."""
     record = draw(valid_records(run_ids))
-    rule = draw(
-        st.sampled_from(
-            [
-                "invalid_type",
-                "missing_required_field",
-                "unparseable_timestamp",
-                "timestamp_in_future",
-                "unknown_status",
-                "input_not_an_object",
-                "attributes_not_an_object",
-            ]
-        )
-    )
+    for rule in draw(st.lists(st.sampled_from(BREAKABLE_RULES), min_size=1, max_size=2)):
+        break_rule(draw, record, rule)
+    return record
+
+
+BREAKABLE_RULES = [
+    "invalid_type",
+    "missing_required_field",
+    "unparseable_timestamp",
+    "timestamp_in_future",
+    "unknown_status",
+    "input_not_an_object",
+    "attributes_not_an_object",
+]
+
+
+def break_rule(draw: st.DrawFn, record: dict, rule: str) -> None:
+    """Changes `record` so that it breaks `rule`."""
     if rule == "invalid_type":
         field, kind = draw(
             st.sampled_from(
@@ -276,7 +279,7 @@ def broken_records(draw: st.DrawFn, run_ids: list) -> dict:
                     ("task_type", "text"),
                     ("status", "text"),
                     ("started_at", "text"),
-                    *((name, "text") for name in TEXT_FIELDS),
+                    *((name, "text") for name in OPTIONAL_TEXT_FIELDS),
                     *((name, "integer") for name in INTEGER_FIELDS),
                     *((name, "number") for name in NUMBER_FIELDS),
                 ]
@@ -286,7 +289,7 @@ def broken_records(draw: st.DrawFn, run_ids: list) -> dict:
     elif rule == "missing_required_field":
         field = draw(st.sampled_from(["task_run_id", "task_type", "started_at", "status"]))
         if draw(st.booleans()):
-            del record[field]
+            record.pop(field, None)
         else:
             record[field] = draw(st.sampled_from([None, "", " \t\r\n\f "]))
     elif rule == "unparseable_timestamp":
@@ -294,7 +297,7 @@ def broken_records(draw: st.DrawFn, run_ids: list) -> dict:
     elif rule == "timestamp_in_future":
         record["started_at"] = draw(FUTURE_TIMESTAMPS)
     elif rule == "unknown_status":
-        record["status"] = draw(st.one_of(NON_BLANK_TEXT, st.integers(**INT64)))
+        record["status"] = draw(st.one_of(NON_BLANK_TEXT, INTEGERS))
     else:
         field = "input" if rule == "input_not_an_object" else "attributes"
         record[field] = draw(
@@ -306,18 +309,21 @@ def broken_records(draw: st.DrawFn, run_ids: list) -> dict:
                 st.lists(JSON_SCALARS, max_size=2).map(json.dumps),
             )
         )
-    return record
 
 
-# No line feed, CR or NUL: those are line ends or a known defect (see the corpus).
-LINE_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n\r\x00"))
+# Anything but a line feed, which ends the line.
+LINE_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n"))
+# Bytes that are mostly not UTF-8 (a Latin-1 producer, a binary file).
+LINE_BYTES = st.binary(min_size=1, max_size=40).map(lambda line: line.replace(b"\n", b""))
 
 
 @st.composite
 def raw_lines(draw: st.DrawFn, run_ids: list) -> tuple[str, Any]:
-    """('record', dict) to be written as JSON, or ('line', text) written as is."""
+    """('record', dict) to be written as JSON, or ('line', text or bytes) written as is."""
     kind = draw(
-        st.sampled_from(["valid"] * 7 + ["broken"] * 4 + ["truncated", "not_object", "text"])
+        st.sampled_from(
+            ["valid"] * 7 + ["broken"] * 4 + ["truncated", "not_object", "text", "bytes"]
+        )
     )
     if kind == "valid":
         return "record", draw(valid_records(run_ids))
@@ -329,21 +335,23 @@ def raw_lines(draw: st.DrawFn, run_ids: list) -> tuple[str, Any]:
     if kind == "not_object":
         value = draw(st.one_of(st.lists(JSON_SCALARS, max_size=3), JSON_SCALARS))
         return "line", json.dumps(value)
+    if kind == "bytes":
+        return "line", draw(LINE_BYTES)
     return "line", draw(LINE_TEXT)
 
 
-def render(item: tuple[str, Any], style: int) -> str:
+def render(item: tuple[str, Any], style: int) -> bytes:
     """A record as one JSONL line; `style` varies whitespace and escaping only."""
     kind, value = item
     if kind == "line":
-        return value
+        return value if isinstance(value, bytes) else value.encode("utf-8")
     separators = [(",", ":"), (", ", ": "), (" ,  ", " :\t")][style % 3]
-    return json.dumps(value, separators=separators, ensure_ascii=style % 2 == 0)
+    return json.dumps(value, separators=separators, ensure_ascii=style % 2 == 0).encode("utf-8")
 
 
 @st.composite
-def deliveries(draw: st.DrawFn) -> dict[str, str]:
-    """Two JSONL files (name -> text) of one delivery."""
+def deliveries(draw: st.DrawFn) -> dict[str, bytes]:
+    """Two JSONL files (name -> content) of one delivery."""
     run_ids = draw(
         st.lists(
             st.one_of(NON_BLANK_TEXT, st.integers(-1000, 10**12)),
@@ -360,11 +368,13 @@ def deliveries(draw: st.DrawFn) -> dict[str, str]:
         line = render(items[source], draw(st.integers(0, 5)))
         lines.insert(draw(st.integers(source + 1, len(lines))), line)
     for _ in range(draw(st.integers(0, 5))):
-        lines.insert(draw(st.integers(0, len(lines))), draw(st.text(" \t\f", max_size=3)))
+        lines.insert(
+            draw(st.integers(0, len(lines))), draw(st.text(" \t\f\r", max_size=3)).encode()
+        )
     split = draw(st.integers(0, len(lines)))
     return {
-        "task_runs_1.jsonl": "\n".join(lines[:split]),
-        "task_runs_2.jsonl": "\n".join(lines[split:]) + "\n",
+        "task_runs_1.jsonl": b"\n".join(lines[:split]),
+        "task_runs_2.jsonl": b"\n".join(lines[split:]) + b"\n",
     }
 
 
@@ -430,8 +440,8 @@ def test_generated_deliveries_keep_the_raw_contract(delivery, delivery_root):
     example = Path(tempfile.mkdtemp(prefix="example_", dir=delivery_root))
     folder = example / "raw"
     folder.mkdir()
-    for name, text in delivery.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    for name, content in delivery.items():
+        (folder / name).write_bytes(content)
     build = run_dbt_build(folder, example / "work")
     assert not build.unexpected_failures() and build.db_path.exists(), (
         f"raw folder {folder}\n{build.describe()}"
