@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from conftest import BuildResult
 from raw_contract import WHITESPACE, contract_fields
 
-REJECTION_REASONS = {
+# docs/definitions.md section 2, in the order the rules apply.
+REJECTION_REASONS = (
     "malformed_json",
     "record_not_an_object",
     "invalid_type",
@@ -36,7 +37,7 @@ REJECTION_REASONS = {
     "attributes_not_an_object",
     "duplicate_delivery",
     "conflicting_duplicate",
-}
+)
 
 
 def _contract_fields_of_kind(kind: str) -> tuple[str, ...]:

@@ -235,7 +235,7 @@ def test_raw_records_reconcile_per_file(corpus):
 
 def test_every_rejection_has_a_known_reason(corpus):
     rejected = corpus.build.table("marts.rejected_task_runs")
-    assert set(rejected["rejection_reason"]) <= REJECTION_REASONS
+    assert set(rejected["rejection_reason"]) <= set(REJECTION_REASONS)
     assert rejected["rejection_reason"].notna().all()
 
 
