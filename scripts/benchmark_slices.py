@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from cli_support import write_benchmark_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 TESTS_DIR = PROJECT_DIR / "tests" / "python"
@@ -517,11 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    results["total_minutes"] = round((time.perf_counter() - started) / 60, 1)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    write_markdown(args.markdown, results)
-    print(table(results))
+    write_benchmark_results(results, started, args.json, args.markdown, write_markdown, table)
     print(f"total {results['total_minutes']} min; figures in {args.json}")
     return 0
 

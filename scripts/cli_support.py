@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -21,3 +26,21 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def write_benchmark_results(
+    results: dict[str, Any],
+    started: float,
+    json_path: Path,
+    markdown_path: Path,
+    write_markdown: Callable[[Path, dict[str, Any]], None],
+    table: Callable[[dict[str, Any]], str],
+) -> None:
+    """How a benchmark script ends: the total minutes since `started`
+    (time.perf_counter), the results JSON, the block in its docs page, and
+    the table on stdout."""
+    results["total_minutes"] = round((time.perf_counter() - started) / 60, 1)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_markdown(markdown_path, results)
+    print(table(results))
