@@ -9,23 +9,21 @@
 {%- endmacro %}
 
 {#
-    DuckDB: cheap scans for a trailing comma or NaN / Infinity anywhere come
-    first; only text that has one is checked again with its string literals
-    blanked out (a request may well say "NaN" or ", }"). A CASE, because
-    DuckDB evaluates both sides of AND / OR in a select list but only the
-    branch a row takes in a CASE.
+    DuckDB: one cheap scan for a trailing comma or a NaN / Infinity token
+    (DuckDB's parser takes nan, inf, Infinity in any case, signed) where a
+    value may start; only text that has one is checked again with its
+    string literals blanked out (a request may well say ", inf"). A CASE,
+    because DuckDB evaluates both sides of AND / OR in a select list but
+    only the branch a row takes in a CASE.
 #}
 {% macro duckdb__json_is_valid(text_expression) -%}
+    {%- set lenient_token = "',\\s*[}\\]]|(^|[:\\[,])\\s*[-+]?(?i:nan|inf)'" -%}
     case
         when not coalesce(json_valid({{ text_expression }}), false) then false
-        when not (
-            contains({{ text_expression }}, 'NaN')
-            or contains({{ text_expression }}, 'Infinity')
-            or regexp_matches({{ text_expression }}, ',\s*[}\]]')
-        ) then true
+        when not regexp_matches({{ text_expression }}, {{ lenient_token }}) then true
         else not regexp_matches(
             regexp_replace({{ text_expression }}, '"(\\.|[^"\\])*"', '""', 'g'),
-            ',\s*[}\]]|\b(NaN|Infinity)\b'
+            {{ lenient_token }}
         )
     end
 {%- endmacro %}

@@ -25,10 +25,11 @@
 
 {#- DuckDB: read_blob reads only the listing when its content is not selected. -#}
 {% macro duckdb__raw_file_versions(pattern) -%}
-    {%- set full_pattern = var('raw_path') ~ '/' ~ pattern -%}
+    {#- The folder is literal, the pattern a glob. -#}
+    {%- set folder = agent_segments.duckdb_file_literal(var('raw_path') ~ '/') -%}
     {{ return(agent_segments.raw_file_version_rows(
         "select filename, cast(size as varchar) || ' bytes at ' || cast(epoch_us(last_modified) as varchar)"
-        ~ " from read_blob('" ~ full_pattern | replace("'", "''") ~ "') order by filename"
+        ~ " from read_blob(" ~ folder ~ " || '" ~ pattern | replace("'", "''") ~ "') order by filename"
     )) }}
 {%- endmacro %}
 

@@ -65,7 +65,7 @@
                     filename,
                     string_split(cast(content as {{ dbt.type_string() }}), '\x0A') as escaped_lines
 
-                from read_blob('{{ dbt.escape_single_quotes(byte_file) }}')
+                from read_blob({{ agent_segments.duckdb_file_literal(byte_file) }})
             ) as file_bytes
         ) as byte_lines
         {%- endfor %}
@@ -83,8 +83,8 @@
         {%- for source_file in source_files -%}
             {%- set check = run_query(
                 "select coalesce(contains(text, chr(0)) or contains(text, chr(13)), true)"
-                ~ " from (select try(decode(content)) as text from read_blob('"
-                ~ dbt.escape_single_quotes(source_file) ~ "'))"
+                ~ " from (select try(decode(content)) as text from read_blob("
+                ~ agent_segments.duckdb_file_literal(source_file) ~ "))"
             ) -%}
             {%- if check.columns[0].values()[0] -%}
                 {%- do byte_files.append(source_file) -%}

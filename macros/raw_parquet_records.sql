@@ -31,7 +31,7 @@
                 as {{ dbt.type_string() }}
             ) as raw_record
 
-        from read_parquet('{{ dbt.escape_single_quotes(source_file) }}', filename = true, file_row_number = true)
+        from read_parquet({{ agent_segments.duckdb_file_literal(source_file) }}, filename = true, file_row_number = true)
         {%- else %}
         select
             cast(null as {{ dbt.type_string() }}) as source_file,

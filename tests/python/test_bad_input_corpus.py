@@ -406,6 +406,46 @@ def test_parquet_files_whose_column_types_differ_are_read_file_by_file(dbt_build
     build_and_check(dbt_build, tmp_path, write_parquet_types_differ(tmp_path))
 
 
+def write_lenient_tokens_and_glob_names(folder: Path) -> dict[str, dict[int, dict]]:
+    """NaN / Infinity in the spellings DuckDB's parser takes (any case, signed),
+    next to the same words inside strings; and file names holding glob
+    characters, next to files those globs would match."""
+    lenient = (
+        b'{"task_run_id": "gl-2", "task_type": "support_triage", '
+        b'"started_at": "2024-05-01T09:00:00Z", "status": "completed", '
+    )
+    (folder / "task_runs_[a].jsonl").write_bytes(
+        b"\n".join(
+            [
+                _valid_line("gl-1"),
+                lenient + b'"latency_ms": nan}',
+                lenient.replace(b"gl-2", b"gl-3") + b'"cost_usd": -INF}',
+                _valid_line("gl-4", request_text="info, nan: Infinity [a]*?"),
+            ]
+        )
+        + b"\n"
+    )
+    (folder / "task_runs_a.jsonl").write_bytes(_valid_line("gl-5") + b"\n")
+    # Not UTF-8, so read as bytes, file by file: the name must not glob.
+    (folder / "task_runs_[b]*.jsonl").write_bytes(_valid_line("gl-6") + b'\n{"x": "caf\xe9"}\n')
+    (folder / "task_runs_b.jsonl").write_bytes(_valid_line("gl-7") + b"\n")
+    return {
+        "task_runs_[a].jsonl": {
+            1: ACCEPTED_AT_BASE,
+            2: {"rejected": "malformed_json"},
+            3: {"rejected": "malformed_json"},
+            4: ACCEPTED_AT_BASE,
+        },
+        "task_runs_a.jsonl": {1: ACCEPTED_AT_BASE},
+        "task_runs_[b]*.jsonl": {1: ACCEPTED_AT_BASE, 2: {"rejected": "malformed_json"}},
+        "task_runs_b.jsonl": {1: ACCEPTED_AT_BASE},
+    }
+
+
+def test_lenient_number_tokens_are_malformed_and_file_names_never_glob(dbt_build, tmp_path):
+    build_and_check(dbt_build, tmp_path, write_lenient_tokens_and_glob_names(tmp_path))
+
+
 def _reference_problems(folder: Path, expectations: dict[str, dict[int, dict]]) -> list[str]:
     """How reference.py's outcome for each record differs from the expectations."""
     accepted, rejected = reference.validate(
@@ -453,6 +493,7 @@ def test_reference_agrees_with_every_expectation(tmp_path):
     now = datetime.now(UTC).replace(tzinfo=None)
     problems += _reference_problems(long_folder, {LONG_FILE: write_long_records(long_folder, now)})
     for writer in (
+        write_lenient_tokens_and_glob_names,
         write_unreadable_lines,
         write_integers_beyond_64_bits,
         write_parquet_types_differ,
