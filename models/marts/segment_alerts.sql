@@ -14,7 +14,7 @@
     config(
         materialized='incremental',
         unique_key='alert_id',
-        incremental_strategy=agent_segments.full_state_incremental_strategy(),
+        incremental_strategy=agent_segments.replace_by_key_incremental_strategy(),
         full_refresh=false
     )
 }}

@@ -16,7 +16,7 @@
     config(
         materialized='incremental',
         unique_key='source_file',
-        incremental_strategy=agent_segments.by_file_incremental_strategy(),
+        incremental_strategy=agent_segments.replace_by_key_incremental_strategy(),
         partition_by=agent_segments.by_file_partitions()
     )
 }}
