@@ -56,3 +56,21 @@
 {% macro duckdb__json_field_text(parsed_column, json_text, position, path) -%}
     {{ parsed_column }}.texts[{{ position }}]
 {%- endmacro %}
+
+{#
+    The minified form of an object or array field read by json_field_text.
+    DuckDB's json_extract_string writes such a value with the same compact
+    writer json() uses, so minifying it again would only parse it twice
+    (inputs are most of a record's bytes).
+#}
+{% macro json_field_minified(field_text) -%}
+    {{ return(adapter.dispatch('json_field_minified', 'agent_segments')(field_text)) }}
+{%- endmacro %}
+
+{% macro default__json_field_minified(field_text) -%}
+    {{ agent_segments.json_minified(field_text) }}
+{%- endmacro %}
+
+{% macro duckdb__json_field_minified(field_text) -%}
+    {{ field_text }}
+{%- endmacro %}

@@ -21,6 +21,7 @@
 {{ config(materialized='table') }}
 {%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
 {%- set arl0 = var('early_warning_arl0') -%}
+{%- set window_days = var('evaluation_window_days') -%}
 {%- if arl0 is not number or arl0 <= 1 -%}
     {{ exceptions.raise_compiler_error("The var early_warning_arl0 must be a number above 1, got " ~ arl0) }}
 {%- endif -%}
@@ -66,8 +67,8 @@ task_log_likelihood_ratios as (
         memberships.segment_value,
         memberships.task_id,
         memberships.started_at,
+        memberships.is_success,
         memberships.is_in_evaluation_window,
-        hypotheses.alarm_threshold,
         case
             when memberships.is_success
                 then ln(hypotheses.unacceptable_rate / hypotheses.acceptable_rate)
@@ -82,21 +83,56 @@ task_log_likelihood_ratios as (
 
 cumulative as (
 
+    -- The one pass over every (task, dimension) row, on the few columns it
+    -- needs: a window sorts everything it carries.
     select
-        *,
+        dimension,
+        segment_value,
+        task_id,
+        started_at,
+        is_success,
         row_number() over segment_history as segment_task_number,
         sum(log_likelihood_ratio) over segment_history as cumulative_log_likelihood_ratio,
+        {%- if window_days is none %}
+        -- No evaluation window: the window's statistic is the whole one.
+        sum(log_likelihood_ratio) over segment_history as window_cumulative_log_likelihood_ratio,
+        {%- else %}
         -- Tasks before the window add nothing: the sum starts at the window.
         sum(case when is_in_evaluation_window then log_likelihood_ratio else 0 end) over segment_history
-            as window_cumulative_log_likelihood_ratio
+            as window_cumulative_log_likelihood_ratio,
+        {%- endif %}
+        -- The same order without a frame (Spark allows none on lead).
+        lead(is_success) over segment_order as next_is_success
 
     from task_log_likelihood_ratios
 
-    window segment_history as (
-        partition by dimension, segment_value
-        order by started_at, task_id
-        rows between unbounded preceding and current row
-    )
+    window
+        segment_history as (
+            partition by dimension, segment_value
+            order by started_at, task_id
+            rows between unbounded preceding and current row
+        ),
+
+        segment_order as (
+            partition by dimension, segment_value
+            order by started_at, task_id
+        )
+
+),
+
+turning_points as (
+
+    -- A success lowers the running sum and a failure raises it, so the
+    -- statistic can first reach the alarm only at a failure, and the sum's
+    -- lowest point so far is always the task before a failure or the
+    -- latest one. Only those rows go on: about twice the failures, a
+    -- fraction of the rows, for the second pass.
+    select *
+    from cumulative
+    where
+        not is_success
+        or next_is_success is null
+        or not next_is_success
 
 ),
 
@@ -105,17 +141,22 @@ cusum as (
     -- S_n = max(0, S_(n-1) + x_n) written without recursion: the running sum
     -- minus its lowest point so far (never above 0).
     select
-        *,
-        cumulative_log_likelihood_ratio
-        - least(0.0, min(cumulative_log_likelihood_ratio) over segment_history) as cusum_statistic,
-        window_cumulative_log_likelihood_ratio
-        - least(0.0, min(window_cumulative_log_likelihood_ratio) over segment_history) as window_cusum_statistic
+        turning_points.*,
+        hypotheses.alarm_threshold,
+        turning_points.cumulative_log_likelihood_ratio
+        - least(0.0, min(turning_points.cumulative_log_likelihood_ratio) over segment_history)
+            as cusum_statistic,
+        turning_points.window_cumulative_log_likelihood_ratio
+        - least(0.0, min(turning_points.window_cumulative_log_likelihood_ratio) over segment_history)
+            as window_cusum_statistic
 
-    from cumulative
+    from turning_points
+
+    cross join hypotheses
 
     window segment_history as (
-        partition by dimension, segment_value
-        order by segment_task_number
+        partition by turning_points.dimension, turning_points.segment_value
+        order by turning_points.segment_task_number
         rows between unbounded preceding and current row
     )
 
@@ -129,6 +170,7 @@ segment_summaries as (
     select
         dimension,
         segment_value,
+        -- The latest task is always a turning point.
         max(segment_task_number) as task_count,
         max(alarm_threshold) as alarm_threshold,
         max_by(cusum_statistic, segment_task_number) as cusum_statistic,

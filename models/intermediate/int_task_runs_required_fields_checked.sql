@@ -1,14 +1,9 @@
 {#
     One row per (accepted task run, required input field of its task type):
     whether the field is missing from the run's input (absent, null, blank,
-    or an empty array or object).
+    or an empty array or object). Staging lists each input's keys that carry
+    a value (input_filled_fields), so this is a lookup, not a parse: a view.
 #}
-
-{#
-    A table: input_scored and the mart input_field_gaps_by_customer both read
-    it, and each check parses the run's input JSON.
-#}
-{{ config(materialized='table') }}
 
 with
 
@@ -20,12 +15,10 @@ validated_task_runs as (
 
 accepted_task_runs as (
 
-    -- Each input is parsed once here, not once per required field.
     select
         task_run_id,
         task_type,
-        input_json,
-        {{ agent_segments.json_object_entries('input_json') }} as input_entries
+        input_filled_fields
 
     from validated_task_runs
     where is_accepted
@@ -43,9 +36,12 @@ required_fields_checked as (
     select
         accepted_task_runs.task_run_id,
         required_input_fields.field_name,
-        {{ agent_segments.json_value_is_blank(
-            'accepted_task_runs.input_json', 'required_input_fields.field_name', 'accepted_task_runs.input_entries'
-        ) }} as is_missing
+        not coalesce(
+            {{ agent_segments.json_array_contains(
+                'accepted_task_runs.input_filled_fields', 'required_input_fields.field_name'
+            ) }},
+            false
+        ) as is_missing
 
     from accepted_task_runs
 

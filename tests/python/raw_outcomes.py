@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from conftest import BuildResult
 from raw_contract import WHITESPACE, contract_fields
+from reference import is_missing_value, request_part_count
 
 # docs/definitions.md section 2, in the order the rules apply.
 REJECTION_REASONS = (
@@ -45,8 +46,11 @@ def _contract_fields_of_kind(kind: str) -> tuple[str, ...]:
     return tuple(field.name for field in contract_fields() if field.kind == kind)
 
 
-# Text fields but status, which is compared as raw_status and outcome.
-TEXT_FIELDS = tuple(name for name in _contract_fields_of_kind("text") if name != "status")
+# Text fields but status, which is compared as raw_status and outcome, and the
+# request, which is stored only as its count of asks (request_part_count).
+TEXT_FIELDS = tuple(
+    name for name in _contract_fields_of_kind("text") if name not in ("status", "request_text")
+)
 INTEGER_FIELDS = _contract_fields_of_kind("integer")
 NUMBER_FIELDS = _contract_fields_of_kind("number")
 OBJECT_FIELDS = _contract_fields_of_kind("object")
@@ -237,7 +241,29 @@ def meaning_problems(
             utc_timestamp(run.get(field)),
             None if wanted is None else datetime.fromisoformat(wanted),
         )
+    # The request and the input are stored only as what later models read of
+    # them: the asks, the input's keys that carry a value (and its length,
+    # which depends on how each engine writes numbers, so not compared here).
+    compare(
+        "run",
+        "request_part_count",
+        run.get("request_part_count"),
+        request_part_count(text_value(record.get("request_text"))),
+    )
+    filled = run.get("input_filled_fields")
+    compare(
+        "run",
+        "input_filled_fields",
+        None if is_missing(filled) else sorted(json.loads(filled)),
+        sorted(
+            key
+            for key, value in object_value(record.get("input")).items()
+            if not is_missing_value(value)
+        ),
+    )
     for field in OBJECT_FIELDS:
+        if field == "input":
+            continue
         stored = run.get(f"{field}_json")
         compare(
             "run",

@@ -446,7 +446,7 @@ def _required_lookup(
     return {task_type: list(fields) for task_type, fields in required_fields.items()}
 
 
-def _is_missing_value(value: Any) -> bool:
+def is_missing_value(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
@@ -549,7 +549,7 @@ def tasks(
         missing = sum(
             1
             for field in required.get(run["task_type"], [])
-            if _is_missing_value(payload.get(field))
+            if is_missing_value(payload.get(field))
         )
         length = len(_compact_json(payload))
         parts = request_part_count(run["request_text"])

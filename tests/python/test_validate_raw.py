@@ -491,7 +491,7 @@ def test_story_demo_is_usable_and_its_completeness_matches_the_reference(story_r
             continue
         counts = expected.setdefault(run["customer_id"], [0, 0])
         counts[0] += 1
-        counts[1] += any(reference._is_missing_value(run["input"].get(name)) for name in fields)
+        counts[1] += any(reference.is_missing_value(run["input"].get(name)) for name in fields)
     actual = {
         row["customer_id"]: [row["record_count"], row["incomplete_record_count"]]
         for row in outcome.result["completeness"]["by_customer"]

@@ -10,13 +10,16 @@
     reads the files that are new or were rewritten since they were loaded
     (macros/raw_files_to_load.sql) and replaces those files' rows; every
     model downstream recomputes from all loaded records, so late-arriving
-    and duplicate records are handled as in a full refresh.
+    and duplicate records are handled as in a full refresh. A warehouse
+    loaded by a version with other columns fails the build (a
+    --full-refresh reloads it) rather than mixing the two.
 #}
 {{
     config(
         materialized='incremental',
         unique_key='source_file',
         incremental_strategy=agent_segments.replace_by_key_incremental_strategy(),
+        on_schema_change='fail',
         partition_by=agent_segments.by_file_partitions()
     )
 }}
@@ -115,15 +118,30 @@ raw_records as (
 
 ),
 
+records_minified as (
+
+    -- Each record parsed once, leniently: the strict check, the object
+    -- test and the content hash below read this text.
+    select
+        source_file,
+        record_number,
+        raw_record,
+        {{ agent_segments.json_minified_or_null('raw_record') }} as record_minified
+
+    from raw_records
+
+),
+
 records_checked as (
 
     select
         source_file,
         record_number,
         raw_record,
-        {{ agent_segments.json_is_valid('raw_record') }} as is_valid_json
+        record_minified,
+        {{ agent_segments.json_is_valid('raw_record', 'record_minified') }} as is_valid_json
 
-    from raw_records
+    from records_minified
 
 ),
 
@@ -133,13 +151,14 @@ records_as_objects as (
         source_file,
         record_number,
         raw_record,
+        record_minified,
         is_valid_json,
         -- Only objects are read further; the json functions never see
         -- malformed text.
         case
             when
                 is_valid_json
-                and {{ agent_segments.json_kind('raw_record', "'$'") }} = 'object'
+                and {{ agent_segments.json_minified_is_object('record_minified') }}
                 then raw_record
         end as record_json
 
@@ -185,8 +204,7 @@ fields_extracted as (
         end as {{ field.name }}_embedded_json,
         {%- endif %}
         {%- endfor %}
-        case when record_json is not null then {{ dbt.hash(agent_segments.json_minified('record_json')) }} end
-            as record_content_hash
+        case when record_json is not null then {{ dbt.hash('record_minified') }} end as record_content_hash
 
     from fields_located
 
@@ -226,7 +244,7 @@ typed as (
         {%- elif field.kind == 'object' %}
         case
             when {{ field.name }}_kind is null or {{ field.name }}_kind = 'null' then '{}'
-            when {{ field.name }}_kind = 'object' then {{ agent_segments.json_minified(field.name ~ '_value') }}
+            when {{ field.name }}_kind = 'object' then {{ agent_segments.json_field_minified(field.name ~ '_value') }}
             when {{ agent_segments.json_kind(field.name ~ '_embedded_json', "'$'") }} = 'object'
                 then {{ agent_segments.json_minified(field.name ~ '_embedded_json') }}
         end as {{ field.name }}_json,
@@ -272,8 +290,13 @@ renamed as (
         status as raw_status,
         lower(status) as status_key,
         error_type,
-        request_text,
-        input_json,
+        -- What later models need of the input and the request, derived once
+        -- per record so neither text is stored (inputs are most of a
+        -- record's bytes): the input's length as minified JSON, its keys
+        -- that carry a value, and the asks in the request.
+        cast({{ dbt.length('input_json') }} as {{ dbt.type_bigint() }}) as input_length_chars,
+        {{ agent_segments.json_filled_keys('input_json') }} as input_filled_fields,
+        {{ agent_segments.request_part_count('request_text') }} as request_part_count,
         attributes_json,
         record_content_hash,
         invalid_type_field,
