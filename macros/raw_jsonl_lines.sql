@@ -10,69 +10,80 @@
 {%- endmacro %}
 
 {#
-    DuckDB: read_csv keeps the scan in file order, so row_number() over ()
-    numbers the lines; a file's lines are consecutive. read_csv stops the
-    whole build on a byte that is not UTF-8, a NUL or a CR that is not part
-    of a line end, so files holding one (duckdb_files_not_plain_text) are
-    read as bytes instead: split at LF, each line decoded on its own, a line
-    that is not UTF-8 kept in DuckDB's escaped form (\xNN), which no JSON
-    parser accepts, so it is rejected as malformed_json. That path is many
-    times slower, hence only for such files.
+    DuckDB: each file is read whole and split at LF, its lines numbered from
+    their position in the file, so no step depends on the order rows are
+    scanned in (the staging model lets DuckDB drop that order: see
+    duckdb_insertion_order_not_kept) and no window has to hold every line of
+    a file to number it (at 10M rows, 14 GB of lines spilled to disk that
+    way). A file is one value, at most 4 GB in DuckDB; the plain-text check
+    below reads each file whole already. Files that hold a byte sequence that
+    is not UTF-8, a NUL or a CR (duckdb_files_not_plain_text) are read as
+    bytes instead: each line decoded on its own, a line that is not UTF-8
+    kept in DuckDB's escaped form (\xNN), which no JSON parser accepts, so it
+    is rejected as malformed_json. That path is several times slower, hence
+    only for such files. As read_csv does, a byte order mark opening a file is
+    dropped.
 #}
 {% macro duckdb__raw_jsonl_lines(source_relation, source_files) -%}
     {%- set byte_files = agent_segments.duckdb_files_not_plain_text(source_files) -%}
-    {%- set text_files = source_files | reject('in', byte_files) | list -%}
     (
         select
             source_file,
-            raw_record,
-            scan_position - min(scan_position) over (partition by source_file) + 1 as record_number
-
-        from (
-            select
-                filename as source_file,
-                raw_record,
-                row_number() over () as scan_position
-
-            from {{ source_relation }}
-            -- A filter on the file name skips the other files unread.
-            where {{ agent_segments.value_in_list('filename', text_files) }}
-        ) as scanned_lines
-
-        {%- for byte_file in byte_files %}
-
-        union all
-
-        select
-            filename as source_file,
-            -- As read_csv does, a byte order mark opening the file is dropped.
-            case when record_number = 1 then ltrim(line, chr(65279)) else line end as raw_record,
+            case when record_number = 1 then ltrim(raw_record, chr(65279)) else raw_record end as raw_record,
             record_number
 
         from (
             select
-                filename,
-                coalesce(try(decode(cast(escaped_line as blob))), escaped_line) as line,
+                filename as source_file,
+                {%- if byte_files %}
+                case
+                    when is_bytes then coalesce(try(decode(cast(file_line as blob))), file_line)
+                    else file_line
+                end as raw_record,
+                {%- else %}
+                file_line as raw_record,
+                {%- endif %}
                 record_number
 
             from (
                 select
                     filename,
-                    unnest(escaped_lines) as escaped_line,
-                    unnest(generate_series(1, len(escaped_lines))) as record_number
+                    is_bytes,
+                    unnest(file_lines) as file_line,
+                    unnest(generate_series(1, len(file_lines))) as record_number
 
                 from (
+                    select
+                        cast(null as {{ dbt.type_string() }}) as filename,
+                        false as is_bytes,
+                        cast([] as {{ dbt.type_string() }}[]) as file_lines
+                    where false
+
+                    {%- for source_file in source_files %}
+
+                    union all
+
+                    {% if source_file in byte_files -%}
                     -- A BLOB cast to text escapes every byte outside printable
                     -- ASCII (the backslash too), so splitting at \x0A is exact.
                     select
                         filename,
-                        string_split(cast(content as {{ dbt.type_string() }}), '\x0A') as escaped_lines
+                        true as is_bytes,
+                        string_split(cast(content as {{ dbt.type_string() }}), '\x0A') as file_lines
 
-                    from read_blob({{ agent_segments.duckdb_file_literal(byte_file) }})
-                ) as file_bytes
-            ) as escaped_byte_lines
-        ) as byte_lines
-        {%- endfor %}
+                    from read_blob({{ agent_segments.duckdb_file_literal(source_file) }})
+                    {%- else -%}
+                    select
+                        filename,
+                        false as is_bytes,
+                        string_split(content, chr(10)) as file_lines
+
+                    from read_text({{ agent_segments.duckdb_file_literal(source_file) }})
+                    {%- endif %}
+                    {%- endfor %}
+                ) as files
+            ) as split_lines
+        ) as decoded_lines
     ) as numbered_lines
 {%- endmacro %}
 

@@ -9,7 +9,9 @@ with
 
 tasks as (
 
-    select * from {{ ref('int_tasks_joined_to_customers_and_users') }}
+    -- The task table already built, not the view behind it (which would
+    -- pick every task's deciding run again).
+    select * from {{ ref('fct_task_runs') }}
 
 ),
 

@@ -20,7 +20,9 @@
         unique_key='source_file',
         incremental_strategy=agent_segments.replace_by_key_incremental_strategy(),
         on_schema_change='fail',
-        partition_by=agent_segments.by_file_partitions()
+        partition_by=agent_segments.by_file_partitions(),
+        pre_hook="{{ agent_segments.insertion_order_not_kept() }}",
+        post_hook="{{ agent_segments.insertion_order_restored() }}"
     )
 }}
 {%- set jsonl_source = source('agent_logs', 'task_runs_jsonl') -%}
