@@ -42,7 +42,7 @@
 {% macro duckdb__json_filled_keys(json_text) -%}
     {%- set entries = "map_entries(json_transform(" ~ json_text ~ ", '\"MAP(VARCHAR, VARCHAR)\"'))" -%}
     {%- set by_path = 'json_extract_string(' ~ json_text ~ ', ' ~ agent_segments.json_key_path('input_key') ~ ')' -%}
-    to_json(coalesce(
+    cast(to_json(coalesce(
         list_transform(
             list_filter({{ entries }}, lambda entry: not {{ agent_segments.json_text_value_is_blank('entry.value') }}),
             lambda entry: entry.key
@@ -51,7 +51,7 @@
             list_distinct(json_keys({{ json_text }})),
             lambda input_key: not {{ agent_segments.json_text_value_is_blank(by_path) }}
         )
-    ))
+    )) as {{ dbt.type_string() }})
 {%- endmacro %}
 
 {#

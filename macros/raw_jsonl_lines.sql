@@ -2,30 +2,35 @@
     The lines of the JSONL files behind `source_relation` (the source
     agent_logs.task_runs_jsonl), as a subquery with source_file (raw_path and
     the file's name), record_number (the 1-based line number in its file,
-    blank lines counted) and raw_record (the line's text). Only the files
-    named in `source_files` (source_file values) are read.
+    blank lines counted) and raw_record (the line's text). Only `files` are
+    read: entries of raw_file_versions ({source_file, file_version,
+    file_bytes}).
 #}
-{% macro raw_jsonl_lines(source_relation, source_files) -%}
-    {{ return(adapter.dispatch('raw_jsonl_lines', 'agent_segments')(source_relation, source_files)) }}
+{% macro raw_jsonl_lines(source_relation, files) -%}
+    {{ return(adapter.dispatch('raw_jsonl_lines', 'agent_segments')(source_relation, files)) }}
 {%- endmacro %}
 
 {#
     DuckDB: each file is read whole and split at LF, its lines numbered from
     their position in the file, so no step depends on the order rows are
     scanned in (the staging model lets DuckDB drop that order: see
-    duckdb_insertion_order_not_kept) and no window has to hold every line of
-    a file to number it (at 10M rows, 14 GB of lines spilled to disk that
-    way). A file is one value, at most 4 GB in DuckDB; the plain-text check
-    below reads each file whole already. Files that hold a byte sequence that
-    is not UTF-8, a NUL or a CR (duckdb_files_not_plain_text) are read as
-    bytes instead: each line decoded on its own, a line that is not UTF-8
-    kept in DuckDB's escaped form (\xNN), which no JSON parser accepts, so it
-    is rejected as malformed_json. That path is several times slower, hence
-    only for such files. As read_csv does, a byte order mark opening a file is
-    dropped.
+    insertion_order_not_kept) and no window has to hold every line of a file
+    to number it (at 10M rows, 14 GB of lines spilled to disk that way).
+    read_blob takes its files one at a time, so the files are dealt into one
+    read_blob per DuckDB thread, balanced by size: every thread has work and
+    at most one file per thread is in memory (a file is one value, 4 GB at
+    most in DuckDB). One read per file would let DuckDB open them all at
+    once (out of memory at 10M rows).
+    A file that is UTF-8 without a NUL or a CR is split as text. Any other is
+    split as bytes (a BLOB cast to text escapes every byte outside printable
+    ASCII, the backslash too, so splitting at \x0A is exact) and each line
+    decoded on its own: a line that is not UTF-8 stays in DuckDB's escaped
+    form (\xNN), which no JSON parser accepts, so it is rejected as
+    malformed_json, and a CR stays in its line. As read_csv does, a byte
+    order mark opening a file is dropped.
 #}
-{% macro duckdb__raw_jsonl_lines(source_relation, source_files) -%}
-    {%- set byte_files = agent_segments.duckdb_files_not_plain_text(source_files) -%}
+{% macro duckdb__raw_jsonl_lines(source_relation, files) -%}
+    {%- set file_groups = agent_segments.files_balanced_by_size(files, agent_segments.duckdb_thread_count()) -%}
     (
         select
             source_file,
@@ -35,14 +40,10 @@
         from (
             select
                 filename as source_file,
-                {%- if byte_files %}
                 case
                     when is_bytes then coalesce(try(decode(cast(file_line as blob))), file_line)
                     else file_line
                 end as raw_record,
-                {%- else %}
-                file_line as raw_record,
-                {%- endif %}
                 record_number
 
             from (
@@ -54,69 +55,87 @@
 
                 from (
                     select
-                        cast(null as {{ dbt.type_string() }}) as filename,
-                        false as is_bytes,
-                        cast([] as {{ dbt.type_string() }}[]) as file_lines
-                    where false
-
-                    {%- for source_file in source_files %}
-
-                    union all
-
-                    {% if source_file in byte_files -%}
-                    -- A BLOB cast to text escapes every byte outside printable
-                    -- ASCII (the backslash too), so splitting at \x0A is exact.
-                    select
                         filename,
-                        true as is_bytes,
-                        string_split(cast(content as {{ dbt.type_string() }}), '\x0A') as file_lines
+                        is_bytes,
+                        case
+                            when is_bytes then string_split(cast(content as {{ dbt.type_string() }}), '\x0A')
+                            else string_split(content_text, chr(10))
+                        end as file_lines
 
-                    from read_blob({{ agent_segments.duckdb_file_literal(source_file) }})
-                    {%- else -%}
-                    select
-                        filename,
-                        false as is_bytes,
-                        string_split(content, chr(10)) as file_lines
+                    from (
+                        select
+                            filename,
+                            content,
+                            content_text,
+                            coalesce(contains(content_text, chr(0)) or contains(content_text, chr(13)), true)
+                                as is_bytes
 
-                    from read_text({{ agent_segments.duckdb_file_literal(source_file) }})
-                    {%- endif %}
-                    {%- endfor %}
-                ) as files
+                        from (
+                            select
+                                cast(null as {{ dbt.type_string() }}) as filename,
+                                cast(null as blob) as content,
+                                cast(null as {{ dbt.type_string() }}) as content_text
+                            where false
+
+                            {%- for group in file_groups %}
+
+                            union all
+
+                            select
+                                filename,
+                                content,
+                                -- Null when the bytes are not UTF-8.
+                                try(decode(content)) as content_text
+
+                            from read_blob([{{ agent_segments.duckdb_file_literals(group) }}])
+                            {%- endfor %}
+                        ) as file_contents
+                    ) as files_checked
+                ) as files_split
             ) as split_lines
         ) as decoded_lines
     ) as numbered_lines
 {%- endmacro %}
 
-{#
-    DuckDB: which of `source_files` hold a byte sequence that is not UTF-8,
-    a NUL or a CR. One query per file, run while the model compiles: a
-    file's bytes are one value, and a file at a time bounds the memory. This
-    reads each new file a second time (about 0.3 s per 300 MB, a twentieth of
-    staging's time); the alternative, every file on the byte path, is many
-    times slower.
-#}
-{% macro duckdb_files_not_plain_text(source_files) -%}
-    {%- set byte_files = [] -%}
-    {%- if execute -%}
-        {%- for source_file in source_files -%}
-            {%- set check = run_query(
-                "select coalesce(contains(text, chr(0)) or contains(text, chr(13)), true)"
-                ~ " from (select try(decode(content)) as text from read_blob("
-                ~ agent_segments.duckdb_file_literal(source_file) ~ "))"
-            ) -%}
-            {%- if check.columns[0].values()[0] -%}
-                {%- do byte_files.append(source_file) -%}
-            {%- endif -%}
-        {%- endfor -%}
+{#- DuckDB: file paths as a list of literals for read_text / read_blob. -#}
+{% macro duckdb_file_literals(source_files) -%}
+    {%- for source_file in source_files -%}
+        {{ agent_segments.duckdb_file_literal(source_file) }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- DuckDB: the threads it runs a statement on (1 while parsing). -#}
+{% macro duckdb_thread_count() -%}
+    {%- if not execute -%}
+        {{ return(1) }}
     {%- endif -%}
-    {{ return(byte_files) }}
+    {{ return(run_query("select current_setting('threads')").columns[0].values()[0] | int) }}
+{%- endmacro %}
+
+{#
+    `files` (entries of raw_file_versions) dealt into at most `group_count`
+    lists of source_file names with about equal bytes: largest first, each
+    to the lightest list so far.
+#}
+{% macro files_balanced_by_size(files, group_count) -%}
+    {%- set groups = [] -%}
+    {%- for index in range([group_count, files | length] | min) -%}
+        {%- do groups.append({'files': [], 'bytes': 0}) -%}
+    {%- endfor -%}
+    {%- for file in files | sort(attribute='file_bytes', reverse=true) -%}
+        {%- set lightest = groups | sort(attribute='bytes') | first -%}
+        {%- do lightest.files.append(file.source_file) -%}
+        {%- do lightest.update({'bytes': lightest.bytes + file.file_bytes}) -%}
+    {%- endfor -%}
+    {{ return(groups | map(attribute='files') | list) }}
 {%- endmacro %}
 
 {#
     Spark: a large file is read in blocks; within a block the lines keep
     their order, so (block start, position in the scan) orders a file.
 #}
-{% macro spark__raw_jsonl_lines(source_relation, source_files) -%}
+{% macro spark__raw_jsonl_lines(source_relation, files) -%}
+    {%- set source_files = files | map(attribute='source_file') | list -%}
     (
         select
             source_file,

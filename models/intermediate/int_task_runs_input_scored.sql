@@ -14,7 +14,7 @@ validated_task_runs as (
 
 required_fields_checked as (
 
-    select * from {{ ref('int_task_runs_required_fields_checked') }}
+    select * from {{ ref('int_input_shapes_required_fields_checked') }}
 
 ),
 
@@ -25,10 +25,11 @@ accepted_task_runs as (
 
 ),
 
-completeness_per_task_run as (
+completeness_per_input_shape as (
 
     select
-        task_run_id,
+        task_type,
+        input_filled_fields,
         {{ agent_segments.listagg_ordered(
             "case when is_missing then field_name end",
             "', '",
@@ -38,7 +39,7 @@ completeness_per_task_run as (
         count(case when is_missing then 1 end) as missing_required_field_count
 
     from required_fields_checked
-    group by task_run_id
+    group by task_type, input_filled_fields
 
 ),
 
@@ -56,17 +57,18 @@ input_scored as (
         accepted_task_runs.raw_status,
         accepted_task_runs.outcome,
         accepted_task_runs.error_type,
-        completeness_per_task_run.missing_required_fields,
+        accepted_task_runs.input_filled_fields,
+        completeness_per_input_shape.missing_required_fields,
         case
-            when coalesce(completeness_per_task_run.missing_required_field_count, 0) >= 3 then '3+'
-            else cast(coalesce(completeness_per_task_run.missing_required_field_count, 0) as {{ dbt.type_string() }})
+            when coalesce(completeness_per_input_shape.missing_required_field_count, 0) >= 3 then '3+'
+            else cast(coalesce(completeness_per_input_shape.missing_required_field_count, 0) as {{ dbt.type_string() }})
         end as missing_required_fields_bucket,
         accepted_task_runs.attributes_json,
         accepted_task_runs.source_file,
         accepted_task_runs.record_number,
         accepted_task_runs.attempt,
-        coalesce(completeness_per_task_run.required_field_count, 0) as required_field_count,
-        coalesce(completeness_per_task_run.missing_required_field_count, 0) as missing_required_field_count,
+        coalesce(completeness_per_input_shape.required_field_count, 0) as required_field_count,
+        coalesce(completeness_per_input_shape.missing_required_field_count, 0) as missing_required_field_count,
         accepted_task_runs.input_length_chars,
         accepted_task_runs.request_part_count,
         accepted_task_runs.latency_ms,
@@ -78,8 +80,11 @@ input_scored as (
 
     from accepted_task_runs
 
-    left join completeness_per_task_run
-        on accepted_task_runs.task_run_id = completeness_per_task_run.task_run_id
+    -- Task types without required fields have no shape rows: nothing missing.
+    left join completeness_per_input_shape
+        on
+            accepted_task_runs.task_type = completeness_per_input_shape.task_type
+            and accepted_task_runs.input_filled_fields = completeness_per_input_shape.input_filled_fields
 
 )
 

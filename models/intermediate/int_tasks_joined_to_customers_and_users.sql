@@ -83,6 +83,7 @@ tasks_joined as (
         tasks.error_type,
         tasks.missing_required_fields,
         tasks.missing_required_fields_bucket,
+        tasks.input_filled_fields,
         {{ agent_segments.bucket_label('tasks.input_length_chars', var('input_length_bucket_edges')) }}
             as input_length_bucket,
         case

@@ -31,6 +31,7 @@ final as (
         error_type,
         missing_required_fields,
         missing_required_fields_bucket,
+        input_filled_fields,
         input_length_bucket,
         request_complexity_bucket,
         attributes_json,

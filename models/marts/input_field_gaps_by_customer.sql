@@ -17,7 +17,7 @@ tasks as (
 
 required_fields_checked as (
 
-    select * from {{ ref('int_task_runs_required_fields_checked') }}
+    select * from {{ ref('int_input_shapes_required_fields_checked') }}
 
 ),
 
@@ -40,39 +40,53 @@ customer_rates as (
 
 ),
 
-task_field_checks as (
+customer_input_shapes as (
 
+    -- Tasks counted per customer and input shape first: the field checks
+    -- are per shape, and a customer's tasks share few shapes.
     select
-        counted_tasks.customer_tier,
-        counted_tasks.customer_name,
-        required_fields_checked.field_name,
-        required_fields_checked.is_missing,
-        counted_tasks.is_success,
-        coalesce(counted_tasks.customer_id, '(missing)') as customer_id
+        task_type,
+        input_filled_fields,
+        coalesce(customer_id, '(missing)') as customer_id,
+        max(customer_tier) as customer_tier,
+        max(customer_name) as customer_name,
+        count(*) as task_count,
+        count(case when is_success then 1 end) as completed_count
 
     from counted_tasks
-
-    inner join required_fields_checked
-        on counted_tasks.task_run_id = required_fields_checked.task_run_id
+    group by task_type, input_filled_fields, coalesce(customer_id, '(missing)')
 
 ),
 
 field_gaps as (
 
     select
-        customer_id,
-        field_name,
-        max(customer_tier) as customer_tier,
-        max(customer_name) as customer_name,
-        count(*) as tasks_requiring_field,
-        count(case when is_missing then 1 end) as tasks_missing_field,
-        avg(case when is_missing then (case when is_success then 1.0 else 0.0 end) end)
-            as completion_rate_when_missing,
-        avg(case when not is_missing then (case when is_success then 1.0 else 0.0 end) end)
-            as completion_rate_when_present
+        customer_input_shapes.customer_id,
+        required_fields_checked.field_name,
+        max(customer_input_shapes.customer_tier) as customer_tier,
+        max(customer_input_shapes.customer_name) as customer_name,
+        -- DuckDB sums integers into 128 bits; counts stay 64-bit for BI tools.
+        cast(sum(customer_input_shapes.task_count) as {{ dbt.type_bigint() }}) as tasks_requiring_field,
+        cast(coalesce(
+            sum(case when required_fields_checked.is_missing then customer_input_shapes.task_count end), 0
+        ) as {{ dbt.type_bigint() }}) as tasks_missing_field,
+        sum(case when required_fields_checked.is_missing then customer_input_shapes.completed_count end)
+        / cast(
+            sum(case when required_fields_checked.is_missing then customer_input_shapes.task_count end) as double
+        ) as completion_rate_when_missing,
+        sum(case when not required_fields_checked.is_missing then customer_input_shapes.completed_count end)
+        / cast(
+            sum(case when not required_fields_checked.is_missing then customer_input_shapes.task_count end) as double
+        ) as completion_rate_when_present
 
-    from task_field_checks
-    group by customer_id, field_name
+    from customer_input_shapes
+
+    inner join required_fields_checked
+        on
+            customer_input_shapes.task_type = required_fields_checked.task_type
+            and customer_input_shapes.input_filled_fields = required_fields_checked.input_filled_fields
+
+    group by customer_input_shapes.customer_id, required_fields_checked.field_name
 
 ),
 

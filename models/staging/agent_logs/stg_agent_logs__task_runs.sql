@@ -34,7 +34,7 @@
 {{ agent_segments.raw_path_must_hold_task_runs(has_jsonl, has_parquet) }}
 {%- set files_to_load = agent_segments.raw_files_to_load(jsonl_files + parquet_files) -%}
 {%- set source_files_to_load = files_to_load | map(attribute='source_file') | list -%}
-{%- set jsonl_files_to_load = jsonl_files | map(attribute='source_file') | select('in', source_files_to_load) | list -%}
+{%- set jsonl_files_to_load = jsonl_files | selectattr('source_file', 'in', source_files_to_load) | list -%}
 {%- set parquet_files_to_load = parquet_files | map(attribute='source_file') | select('in', source_files_to_load) | list -%}
 {%- set contract_fields = agent_segments.task_run_contract_fields() -%}
 {%- set field_paths = [] -%}
