@@ -22,6 +22,7 @@
 {%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
 {%- set arl0 = var('early_warning_arl0') -%}
 {%- set window_days = var('evaluation_window_days') -%}
+{%- set first_dimension = agent_segments.segment_dimensions()[0].name -%}
 {%- if arl0 is not number or arl0 <= 1 -%}
     {{ exceptions.raise_compiler_error("The var early_warning_arl0 must be a number above 1, got " ~ arl0) }}
 {%- endif -%}
@@ -60,13 +61,44 @@ hypotheses as (
 
 ),
 
+tasks_in_time_order as (
+
+    -- Each counted task's place in time (start, then task_id), so the
+    -- windows below order on one integer, not a timestamp and a text id.
+    -- Every counted task is in every dimension once: one lists them all.
+    select
+        task_id,
+        started_at,
+        row_number() over (order by started_at, task_id) as task_sequence
+
+    from memberships
+    where dimension = '{{ first_dimension }}'
+
+),
+
+segments as (
+
+    -- Each (dimension, segment value) as one integer, for the same reason.
+    select
+        dimension,
+        segment_value,
+        row_number() over (order by dimension, segment_value) as segment_number
+
+    from (
+        select distinct
+            dimension,
+            segment_value
+
+        from memberships
+    ) as distinct_segments
+
+),
+
 task_log_likelihood_ratios as (
 
     select
-        memberships.dimension,
-        memberships.segment_value,
-        memberships.task_id,
-        memberships.started_at,
+        segments.segment_number,
+        tasks_in_time_order.task_sequence,
         memberships.is_success,
         memberships.is_in_evaluation_window,
         case
@@ -77,6 +109,14 @@ task_log_likelihood_ratios as (
 
     from memberships
 
+    inner join tasks_in_time_order
+        on memberships.task_id = tasks_in_time_order.task_id
+
+    inner join segments
+        on
+            memberships.dimension = segments.dimension
+            and memberships.segment_value = segments.segment_value
+
     cross join hypotheses
 
 ),
@@ -86,10 +126,8 @@ cumulative as (
     -- The one pass over every (task, dimension) row, on the few columns it
     -- needs: a window sorts everything it carries.
     select
-        dimension,
-        segment_value,
-        task_id,
-        started_at,
+        segment_number,
+        task_sequence,
         is_success,
         row_number() over segment_history as segment_task_number,
         sum(log_likelihood_ratio) over segment_history as cumulative_log_likelihood_ratio,
@@ -108,14 +146,14 @@ cumulative as (
 
     window
         segment_history as (
-            partition by dimension, segment_value
-            order by started_at, task_id
+            partition by segment_number
+            order by task_sequence
             rows between unbounded preceding and current row
         ),
 
         segment_order as (
-            partition by dimension, segment_value
-            order by started_at, task_id
+            partition by segment_number
+            order by task_sequence
         )
 
 ),
@@ -155,8 +193,8 @@ cusum as (
     cross join hypotheses
 
     window segment_history as (
-        partition by turning_points.dimension, turning_points.segment_value
-        order by turning_points.segment_task_number
+        partition by turning_points.segment_number
+        order by turning_points.task_sequence
         rows between unbounded preceding and current row
     )
 
@@ -168,23 +206,47 @@ segment_summaries as (
     -- the first alarm of each statistic and the task that tipped it.
     -- min_by / max_by skip rows whose ordering value is null (no alarm).
     select
-        dimension,
-        segment_value,
+        segment_number,
         -- The latest task is always a turning point.
         max(segment_task_number) as task_count,
         max(alarm_threshold) as alarm_threshold,
         max_by(cusum_statistic, segment_task_number) as cusum_statistic,
         max_by(window_cusum_statistic, segment_task_number) as window_cusum_statistic,
         min(case when cusum_statistic >= alarm_threshold then segment_task_number end) as first_alarm_task_number,
-        min_by(task_id, case when cusum_statistic >= alarm_threshold then segment_task_number end)
-            as tipping_task_id,
-        min_by(started_at, case when cusum_statistic >= alarm_threshold then segment_task_number end)
-            as first_alarm_at,
-        min_by(started_at, case when window_cusum_statistic >= alarm_threshold then segment_task_number end)
-            as window_first_alarm_at
+        min(case when cusum_statistic >= alarm_threshold then task_sequence end) as first_alarm_task_sequence,
+        min(case when window_cusum_statistic >= alarm_threshold then task_sequence end)
+            as window_first_alarm_task_sequence
 
     from cusum
-    group by dimension, segment_value
+    group by segment_number
+
+),
+
+segment_alarms as (
+
+    -- Back to names: the segment, the task that tipped it and when.
+    select
+        segments.dimension,
+        segments.segment_value,
+        segment_summaries.task_count,
+        segment_summaries.alarm_threshold,
+        segment_summaries.cusum_statistic,
+        segment_summaries.window_cusum_statistic,
+        segment_summaries.first_alarm_task_number,
+        tipping_tasks.task_id as tipping_task_id,
+        tipping_tasks.started_at as first_alarm_at,
+        window_tipping_tasks.started_at as window_first_alarm_at
+
+    from segment_summaries
+
+    inner join segments
+        on segment_summaries.segment_number = segments.segment_number
+
+    left join tasks_in_time_order as tipping_tasks
+        on segment_summaries.first_alarm_task_sequence = tipping_tasks.task_sequence
+
+    left join tasks_in_time_order as window_tipping_tasks
+        on segment_summaries.window_first_alarm_task_sequence = window_tipping_tasks.task_sequence
 
 ),
 
@@ -206,7 +268,7 @@ final as (
         first_alarm_task_number is not null as has_alarmed,
         window_cusum_statistic >= alarm_threshold as is_alarming_now
 
-    from segment_summaries
+    from segment_alarms
 
 )
 
