@@ -41,7 +41,7 @@
             {{ parsed_column }}.json_types[{{ position }}] = 'DOUBLE'
             and regexp_full_match({{ parsed_column }}.texts[{{ position }}], '-?[0-9]+')
             then 'integer'
-        else {{ agent_segments.duckdb_json_kind_of_type(parsed_column ~ '.json_types[' ~ position ~ ']') }}
+        else {{ agent_segments.duckdb_json_kind_of_type(parsed_column ~ '.json_types[' ~ position ~ ']', is_column=true) }}
     end
 {%- endmacro %}
 

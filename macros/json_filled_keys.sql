@@ -37,21 +37,37 @@
 {#
     DuckDB: the object parsed once into a map from key to value as text. An
     object with a repeated key has no map; its keys are then read one by one
-    by path, which takes a key's first value.
+    by path, which takes a key's first value. Most inputs have no blank value
+    at all, and in compact JSON (as staging writes objects) a blank value
+    follows its key's colon directly as null, "", " ..., "\..., [] or {}: an
+    input holding none of these six has every key filled, and its keys alone
+    are read (several times cheaper than the map). Any input holding one,
+    nested or inside a string too, takes the map.
 #}
 {% macro duckdb__json_filled_keys(json_text) -%}
     {%- set entries = "map_entries(json_transform(" ~ json_text ~ ", '\"MAP(VARCHAR, VARCHAR)\"'))" -%}
     {%- set by_path = 'json_extract_string(' ~ json_text ~ ', ' ~ agent_segments.json_key_path('input_key') ~ ')' -%}
-    cast(to_json(coalesce(
-        list_transform(
-            list_filter({{ entries }}, lambda entry: not {{ agent_segments.json_text_value_is_blank('entry.value') }}),
-            lambda entry: entry.key
-        ),
-        list_filter(
-            list_distinct(json_keys({{ json_text }})),
-            lambda input_key: not {{ agent_segments.json_text_value_is_blank(by_path) }}
+    cast(to_json(case
+        when not (
+            contains({{ json_text }}, ':null')
+            or contains({{ json_text }}, ':""')
+            or contains({{ json_text }}, ':" ')
+            or contains({{ json_text }}, ':"\')
+            or contains({{ json_text }}, ':[]')
+            or contains({{ json_text }}, ':{}')
         )
-    )) as {{ dbt.type_string() }})
+            then json_keys({{ json_text }})
+        else coalesce(
+            list_transform(
+                list_filter({{ entries }}, lambda entry: not {{ agent_segments.json_text_value_is_blank('entry.value') }}),
+                lambda entry: entry.key
+            ),
+            list_filter(
+                list_distinct(json_keys({{ json_text }})),
+                lambda input_key: not {{ agent_segments.json_text_value_is_blank(by_path) }}
+            )
+        )
+    end) as {{ dbt.type_string() }})
 {%- endmacro %}
 
 {#

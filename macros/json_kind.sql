@@ -13,12 +13,13 @@
 {%- endmacro %}
 
 {#
-    DuckDB: the kind of a json_type() result, by a map lookup rather than a
-    CASE: the optimizer copies a CASE into every comparison made with its
-    result, so json_type would run once per branch.
+    DuckDB: the kind of a json_type() result. For a json_type() call, a map
+    lookup: the optimizer copies a CASE's argument into every comparison, so
+    json_type would run once per branch. For a plain column
+    (`is_column=true`), a CASE: twice as fast as building the map per row.
 #}
-{% macro duckdb_json_kind_of_type(json_type_expression) -%}
-    map {
+{% macro duckdb_json_kind_of_type(json_type_expression, is_column=false) -%}
+    {%- set kinds = {
         'VARCHAR': 'string',
         'BIGINT': 'integer',
         'UBIGINT': 'integer',
@@ -28,7 +29,20 @@
         'NULL': 'null',
         'OBJECT': 'object',
         'ARRAY': 'array'
+    } -%}
+    {%- if is_column -%}
+    case {{ json_type_expression }}
+        {%- for json_type, kind in kinds.items() %}
+        when '{{ json_type }}' then '{{ kind }}'
+        {%- endfor %}
+    end
+    {%- else -%}
+    map {
+        {%- for json_type, kind in kinds.items() %}
+        '{{ json_type }}': '{{ kind }}'{{ ',' if not loop.last }}
+        {%- endfor %}
     }[{{ json_type_expression }}]
+    {%- endif -%}
 {%- endmacro %}
 
 {#

@@ -100,28 +100,44 @@ delivery_ranks as (
 
     -- Among records that pass every other rule, the latest delivery of a
     -- task_run_id wins: later files and later lines supersede earlier ones.
+    -- Ranked on the few columns the ranking needs and joined back below: a
+    -- window sorts every column it carries, and records are wide.
+    select
+        source_file,
+        record_number,
+        task_run_id,
+        record_content_hash,
+        row_number() over latest_first as delivery_rank,
+        first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over latest_first
+            as kept_record_location,
+        count(*) over (partition by task_run_id) as delivery_count
+
+    from record_rules_checked
+    where record_rejection_reason is null
+
+    window latest_first as (
+        partition by task_run_id
+        order by source_file desc, record_number desc
+    )
+
+),
+
+repeated_delivery_ranks as (
+
     -- An earlier copy is a duplicate delivery when a later copy has the same
-    -- content, and a conflicting duplicate when none has. Ranked on the few
-    -- columns the ranking needs and joined back below: a window sorts every
-    -- column it carries, and records are wide.
+    -- content, and a conflicting duplicate when none has. Only task_run_ids
+    -- delivered more than once can have either: ranking just those is a
+    -- second sort of a few rows, not of every record.
     select
         source_file,
         record_number,
         row_number() over (
-            partition by task_run_id
-            order by source_file desc, record_number desc
-        ) as delivery_rank,
-        row_number() over (
             partition by task_run_id, record_content_hash
             order by source_file desc, record_number desc
-        ) as same_content_delivery_rank,
-        first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over (
-            partition by task_run_id
-            order by source_file desc, record_number desc
-        ) as kept_record_location
+        ) as same_content_delivery_rank
 
-    from record_rules_checked
-    where record_rejection_reason is null
+    from delivery_ranks
+    where delivery_count > 1
 
 ),
 
@@ -130,8 +146,8 @@ deliveries_ranked as (
     select
         record_rules_checked.*,
         delivery_ranks.delivery_rank,
-        delivery_ranks.same_content_delivery_rank,
-        delivery_ranks.kept_record_location
+        delivery_ranks.kept_record_location,
+        coalesce(repeated_delivery_ranks.same_content_delivery_rank, 1) as same_content_delivery_rank
 
     from record_rules_checked
 
@@ -139,6 +155,11 @@ deliveries_ranked as (
         on
             record_rules_checked.source_file = delivery_ranks.source_file
             and record_rules_checked.record_number = delivery_ranks.record_number
+
+    left join repeated_delivery_ranks
+        on
+            record_rules_checked.source_file = repeated_delivery_ranks.source_file
+            and record_rules_checked.record_number = repeated_delivery_ranks.record_number
 
 ),
 
