@@ -972,7 +972,7 @@ def notes(results: dict[str, Any]) -> list[str]:
     found = [
         f"Measured {results['measured_at']} on {results['machine']} "
         f"(dbt-core {results['versions']['dbt-core']}, DuckDB {results['versions']['duckdb']}, "
-        f"pandas {results['versions']['pandas']}); the machine was shared, load averages are in "
+        f"pandas {results['versions']['pandas']}); the load average during each step is in "
         "the JSON. Times exclude data generation."
     ]
     for run in results["runs"]:
