@@ -3,11 +3,13 @@
 Shared by the bad-input corpus (test_bad_input_corpus.py) and the property
 tests (test_raw_properties.py): the raw records are read here with plain
 Python (bytes, json, pyarrow), never through the pipeline or reference.py, and
-the build's outcome per record from the warehouse. Accepted records are read
+the build's outcome per record from the warehouse (only the expected asks of a
+request and blankness of an input value reuse reference.py's two small rules).
+Accepted records are read
 from `intermediate.int_task_runs_validated` (the only relation holding every
-accepted run with its raw text fields: the marts carry pseudonyms and no
-request text) and their task from `marts.fct_task_runs`; rejected ones from
-`marts.rejected_task_runs`.
+accepted run with its delivered ids and text fields, and what staging keeps of
+the request and the input: the marts carry pseudonyms) and their task from
+`marts.fct_task_runs`; rejected ones from `marts.rejected_task_runs`.
 """
 
 from __future__ import annotations
