@@ -96,24 +96,54 @@ record_rules_checked as (
 
 ),
 
+repeated_task_run_ids as (
+
+    -- Most task_run_ids are delivered once and need no ranking: an
+    -- aggregate finds the few that are not, so only their records are
+    -- sorted below, never every record.
+    select task_run_id
+    from record_rules_checked
+    where record_rejection_reason is null
+    group by task_run_id
+    having count(*) > 1
+
+),
+
+repeated_deliveries as (
+
+    select
+        record_rules_checked.source_file,
+        record_rules_checked.record_number,
+        record_rules_checked.task_run_id,
+        record_rules_checked.record_content_hash
+
+    from record_rules_checked
+
+    inner join repeated_task_run_ids
+        on record_rules_checked.task_run_id = repeated_task_run_ids.task_run_id
+
+    where record_rules_checked.record_rejection_reason is null
+
+),
+
 delivery_ranks as (
 
     -- Among records that pass every other rule, the latest delivery of a
     -- task_run_id wins: later files and later lines supersede earlier ones.
-    -- Ranked on the few columns the ranking needs and joined back below: a
-    -- window sorts every column it carries, and records are wide.
+    -- An earlier copy is a duplicate delivery when a later copy has the same
+    -- content, and a conflicting duplicate when none has.
     select
         source_file,
         record_number,
-        task_run_id,
-        record_content_hash,
         row_number() over latest_first as delivery_rank,
         first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over latest_first
             as kept_record_location,
-        count(*) over (partition by task_run_id) as delivery_count
+        row_number() over (
+            partition by task_run_id, record_content_hash
+            order by source_file desc, record_number desc
+        ) as same_content_delivery_rank
 
-    from record_rules_checked
-    where record_rejection_reason is null
+    from repeated_deliveries
 
     window latest_first as (
         partition by task_run_id
@@ -122,32 +152,18 @@ delivery_ranks as (
 
 ),
 
-repeated_delivery_ranks as (
-
-    -- An earlier copy is a duplicate delivery when a later copy has the same
-    -- content, and a conflicting duplicate when none has. Only task_run_ids
-    -- delivered more than once can have either: ranking just those is a
-    -- second sort of a few rows, not of every record.
-    select
-        source_file,
-        record_number,
-        row_number() over (
-            partition by task_run_id, record_content_hash
-            order by source_file desc, record_number desc
-        ) as same_content_delivery_rank
-
-    from delivery_ranks
-    where delivery_count > 1
-
-),
-
 deliveries_ranked as (
 
+    -- A record that passes every other rule and whose task_run_id came once
+    -- is its run's only delivery.
     select
         record_rules_checked.*,
-        delivery_ranks.delivery_rank,
         delivery_ranks.kept_record_location,
-        coalesce(repeated_delivery_ranks.same_content_delivery_rank, 1) as same_content_delivery_rank
+        case
+            when record_rules_checked.record_rejection_reason is null
+                then coalesce(delivery_ranks.delivery_rank, 1)
+        end as delivery_rank,
+        coalesce(delivery_ranks.same_content_delivery_rank, 1) as same_content_delivery_rank
 
     from record_rules_checked
 
@@ -155,11 +171,6 @@ deliveries_ranked as (
         on
             record_rules_checked.source_file = delivery_ranks.source_file
             and record_rules_checked.record_number = delivery_ranks.record_number
-
-    left join repeated_delivery_ranks
-        on
-            record_rules_checked.source_file = repeated_delivery_ranks.source_file
-            and record_rules_checked.record_number = repeated_delivery_ranks.record_number
 
 ),
 
