@@ -17,184 +17,234 @@
 {#
     A table: the CUSUM walks every task of every segment in time order, and
     two marts (segment_early_warnings, segment_alerts) and its tests read it.
+
+    How it stays cheap: a task adds one of two values to the running sum
+    (a success lowers it, a failure raises it), so the sum after a
+    segment's n-th task is n_s * success_ratio + n_f * failure_ratio, from
+    counts alone. The statistic can first reach the alarm only at a failure,
+    and the running sum's lowest point so far is always just before a
+    failure or at the latest task. So the pass over every
+    (task, dimension) row only numbers each segment's tasks (a row_number,
+    no windowed sum, which costs ten times as much) beside one aggregate of
+    counts per segment; everything after it works on the failures and one
+    latest row per segment.
 #}
 {{ config(materialized='table') }}
 {%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
 {%- set arl0 = var('early_warning_arl0') -%}
-{%- set window_days = var('evaluation_window_days') -%}
-{%- set first_dimension = agent_segments.segment_dimensions()[0].name -%}
+{%- set dimensions = agent_segments.segment_dimensions() -%}
 {%- if arl0 is not number or arl0 <= 1 -%}
     {{ exceptions.raise_compiler_error("The var early_warning_arl0 must be a number above 1, got " ~ arl0) }}
 {%- endif -%}
 
 with
 
-memberships as (
+segments as (
 
-    select * from {{ ref('int_task_segment_memberships') }}
+    select * from {{ ref('int_segments_numbered') }}
 
 ),
 
-task_segment_values as (
+tasks_in_time_order as (
 
-    select * from {{ ref('int_tasks_segment_values') }}
+    select * from {{ ref('int_tasks_ordered_in_time') }}
 
 ),
 
 population as (
 
     select avg(case when is_success then 1.0 else 0.0 end) as overall_rate
-    from task_segment_values
-    where is_counted
+    from tasks_in_time_order
 
 ),
 
-hypotheses as (
+hypothesis_rates as (
 
     -- Rates are kept inside (0, 1) so the logarithms exist for any agent.
     select
         least(0.9999, greatest(0.0001, overall_rate - {{ gap_rate }} + 0.05)) as acceptable_rate,
-        least(0.9999, greatest(0.0001, overall_rate - {{ gap_rate }} - 0.05)) as unacceptable_rate,
-        ln({{ arl0 }}) as alarm_threshold
+        least(0.9999, greatest(0.0001, overall_rate - {{ gap_rate }} - 0.05)) as unacceptable_rate
 
     from population
 
 ),
 
-tasks_in_time_order as (
+hypotheses as (
 
-    -- Each counted task's place in time (start, then task_id), so the
-    -- windows below order on one integer, not a timestamp and a text id.
-    -- Every counted task is in every dimension once: one lists them all.
+    -- A task's log-likelihood ratio of "the segment runs at the unacceptable
+    -- rate" against "it runs at the acceptable one": one value for a
+    -- success (negative), one for a failure (positive).
     select
-        task_id,
-        started_at,
-        row_number() over (order by started_at, task_id) as task_sequence
+        ln(unacceptable_rate / acceptable_rate) as success_log_likelihood_ratio,
+        ln((1 - unacceptable_rate) / (1 - acceptable_rate)) as failure_log_likelihood_ratio,
+        ln({{ arl0 }}) as alarm_threshold
 
-    from memberships
-    where dimension = '{{ first_dimension }}'
+    from hypothesis_rates
 
 ),
 
-segments as (
+segment_tasks as (
 
-    -- Each (dimension, segment value) as one integer, for the same reason.
+    -- One row per (task, dimension), on the four columns the pass needs.
+    {%- for dimension in dimensions %}
     select
-        dimension,
-        segment_value,
-        row_number() over (order by dimension, segment_value) as segment_number
+        segment_number_{{ loop.index }} as segment_number,
+        task_sequence,
+        is_success,
+        is_in_evaluation_window
 
-    from (
-        select distinct
-            dimension,
-            segment_value
+    from tasks_in_time_order
+    {%- if not loop.last %}
 
-        from memberships
-    ) as distinct_segments
+    union all
+
+    {% endif %}
+    {%- endfor %}
 
 ),
 
-task_log_likelihood_ratios as (
+segment_tasks_numbered as (
 
-    select
-        segments.segment_number,
-        tasks_in_time_order.task_sequence,
-        memberships.is_success,
-        memberships.is_in_evaluation_window,
-        case
-            when memberships.is_success
-                then ln(hypotheses.unacceptable_rate / hypotheses.acceptable_rate)
-            else ln((1 - hypotheses.unacceptable_rate) / (1 - hypotheses.acceptable_rate))
-        end as log_likelihood_ratio
-
-    from memberships
-
-    inner join tasks_in_time_order
-        on memberships.task_id = tasks_in_time_order.task_id
-
-    inner join segments
-        on
-            memberships.dimension = segments.dimension
-            and memberships.segment_value = segments.segment_value
-
-    cross join hypotheses
-
-),
-
-cumulative as (
-
-    -- The one pass over every (task, dimension) row, on the few columns it
-    -- needs: a window sorts everything it carries.
+    -- The one pass over every (task, dimension) row: each task's place among
+    -- its segment's tasks.
     select
         segment_number,
         task_sequence,
         is_success,
-        row_number() over segment_history as segment_task_number,
-        sum(log_likelihood_ratio) over segment_history as cumulative_log_likelihood_ratio,
-        {%- if window_days is none %}
-        -- No evaluation window: the window's statistic is the whole one.
-        sum(log_likelihood_ratio) over segment_history as window_cumulative_log_likelihood_ratio,
-        {%- else %}
-        -- Tasks before the window add nothing: the sum starts at the window.
-        sum(case when is_in_evaluation_window then log_likelihood_ratio else 0 end) over segment_history
-            as window_cumulative_log_likelihood_ratio,
-        {%- endif %}
-        -- The same order without a frame (Spark allows none on lead).
-        lead(is_success) over segment_order as next_is_success
+        is_in_evaluation_window,
+        row_number() over (partition by segment_number order by task_sequence) as segment_task_number
 
-    from task_log_likelihood_ratios
-
-    window
-        segment_history as (
-            partition by segment_number
-            order by task_sequence
-            rows between unbounded preceding and current row
-        ),
-
-        segment_order as (
-            partition by segment_number
-            order by task_sequence
-        )
+    from segment_tasks
 
 ),
 
-turning_points as (
+segment_totals as (
 
-    -- A success lowers the running sum and a failure raises it, so the
-    -- statistic can first reach the alarm only at a failure, and the sum's
-    -- lowest point so far is always the task before a failure or the
-    -- latest one. Only those rows go on: about twice the failures, a
-    -- fraction of the rows, for the second pass.
-    select *
-    from cumulative
-    where
-        not is_success
-        or next_is_success is null
-        or not next_is_success
+    -- The evaluation window is the latest stretch of time, so its tasks are
+    -- the last ones of every segment: the counts before it place them.
+    select
+        segment_number,
+        count(*) as task_count,
+        count(case when not is_success then 1 end) as failure_count,
+        count(case when not is_in_evaluation_window then 1 end) as tasks_before_window,
+        count(case when not is_in_evaluation_window and not is_success then 1 end) as failures_before_window
+
+    from segment_tasks
+    group by segment_number
+
+),
+
+segment_failures as (
+
+    select
+        segment_number,
+        task_sequence,
+        segment_task_number,
+        is_in_evaluation_window,
+        row_number() over (partition by segment_number order by task_sequence) as segment_failure_number
+
+    from segment_tasks_numbered
+    where not is_success
+
+),
+
+statistic_points as (
+
+    -- The running sums at each failure, and at each segment's latest task;
+    -- the window's sums count only the window's tasks (0 before it).
+    select
+        segment_failures.segment_number,
+        segment_failures.task_sequence,
+        segment_failures.segment_task_number,
+        false as is_latest_task,
+        segment_failures.is_in_evaluation_window,
+        (segment_failures.segment_task_number - segment_failures.segment_failure_number)
+        * hypotheses.success_log_likelihood_ratio
+        + segment_failures.segment_failure_number * hypotheses.failure_log_likelihood_ratio
+            as cumulative_log_likelihood_ratio,
+        case
+            when segment_failures.is_in_evaluation_window
+                then
+                    (
+                        segment_failures.segment_task_number - segment_totals.tasks_before_window
+                        - (segment_failures.segment_failure_number - segment_totals.failures_before_window)
+                    ) * hypotheses.success_log_likelihood_ratio
+                    + (segment_failures.segment_failure_number - segment_totals.failures_before_window)
+                    * hypotheses.failure_log_likelihood_ratio
+            else 0.0
+        end as window_cumulative_log_likelihood_ratio,
+        hypotheses.failure_log_likelihood_ratio,
+        hypotheses.alarm_threshold
+
+    from segment_failures
+
+    inner join segment_totals
+        on segment_failures.segment_number = segment_totals.segment_number
+
+    cross join hypotheses
+
+    union all
+
+    select
+        segment_totals.segment_number,
+        cast(null as bigint) as task_sequence,
+        segment_totals.task_count as segment_task_number,
+        true as is_latest_task,
+        segment_totals.task_count > segment_totals.tasks_before_window as is_in_evaluation_window,
+        (segment_totals.task_count - segment_totals.failure_count) * hypotheses.success_log_likelihood_ratio
+        + segment_totals.failure_count * hypotheses.failure_log_likelihood_ratio
+            as cumulative_log_likelihood_ratio,
+        (
+            segment_totals.task_count - segment_totals.tasks_before_window
+            - (segment_totals.failure_count - segment_totals.failures_before_window)
+        ) * hypotheses.success_log_likelihood_ratio
+        + (segment_totals.failure_count - segment_totals.failures_before_window)
+        * hypotheses.failure_log_likelihood_ratio
+            as window_cumulative_log_likelihood_ratio,
+        hypotheses.failure_log_likelihood_ratio,
+        hypotheses.alarm_threshold
+
+    from segment_totals
+
+    cross join hypotheses
 
 ),
 
 cusum as (
 
     -- S_n = max(0, S_(n-1) + x_n) written without recursion: the running sum
-    -- minus its lowest point so far (never above 0).
+    -- minus its lowest point so far (never above 0). The lowest candidates:
+    -- the sum just before each failure (its sum less the failure's ratio;
+    -- 0 before the window for the window's sum) and the latest task's sum,
+    -- ordered after a failure at the same place.
     select
-        turning_points.*,
-        hypotheses.alarm_threshold,
-        turning_points.cumulative_log_likelihood_ratio
-        - least(0.0, min(turning_points.cumulative_log_likelihood_ratio) over segment_history)
-            as cusum_statistic,
-        turning_points.window_cumulative_log_likelihood_ratio
-        - least(0.0, min(turning_points.window_cumulative_log_likelihood_ratio) over segment_history)
-            as window_cusum_statistic
+        segment_number,
+        task_sequence,
+        segment_task_number,
+        is_latest_task,
+        alarm_threshold,
+        cumulative_log_likelihood_ratio
+        - least(0.0, min(
+            case
+                when is_latest_task then cumulative_log_likelihood_ratio
+                else cumulative_log_likelihood_ratio - failure_log_likelihood_ratio
+            end
+        ) over segment_history) as cusum_statistic,
+        window_cumulative_log_likelihood_ratio
+        - least(0.0, min(
+            case
+                when is_latest_task then window_cumulative_log_likelihood_ratio
+                when is_in_evaluation_window
+                    then window_cumulative_log_likelihood_ratio - failure_log_likelihood_ratio
+                else 0.0
+            end
+        ) over segment_history) as window_cusum_statistic
 
-    from turning_points
-
-    cross join hypotheses
+    from statistic_points
 
     window segment_history as (
-        partition by turning_points.segment_number
-        order by turning_points.task_sequence
+        partition by segment_number
+        order by segment_task_number, is_latest_task
         rows between unbounded preceding and current row
     )
 
@@ -202,19 +252,19 @@ cusum as (
 
 segment_summaries as (
 
-    -- One pass over the CUSUM: the latest state (the segment's last task),
-    -- the first alarm of each statistic and the task that tipped it.
-    -- min_by / max_by skip rows whose ordering value is null (no alarm).
+    -- The latest state, and the first alarm of each statistic and the task
+    -- that tipped it: a failure, as the statistic rises only at failures.
     select
         segment_number,
-        -- The latest task is always a turning point.
         max(segment_task_number) as task_count,
         max(alarm_threshold) as alarm_threshold,
-        max_by(cusum_statistic, segment_task_number) as cusum_statistic,
-        max_by(window_cusum_statistic, segment_task_number) as window_cusum_statistic,
-        min(case when cusum_statistic >= alarm_threshold then segment_task_number end) as first_alarm_task_number,
-        min(case when cusum_statistic >= alarm_threshold then task_sequence end) as first_alarm_task_sequence,
-        min(case when window_cusum_statistic >= alarm_threshold then task_sequence end)
+        max(case when is_latest_task then cusum_statistic end) as cusum_statistic,
+        max(case when is_latest_task then window_cusum_statistic end) as window_cusum_statistic,
+        min(case when not is_latest_task and cusum_statistic >= alarm_threshold then segment_task_number end)
+            as first_alarm_task_number,
+        min(case when not is_latest_task and cusum_statistic >= alarm_threshold then task_sequence end)
+            as first_alarm_task_sequence,
+        min(case when not is_latest_task and window_cusum_statistic >= alarm_threshold then task_sequence end)
             as window_first_alarm_task_sequence
 
     from cusum

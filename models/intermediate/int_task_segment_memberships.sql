@@ -1,7 +1,7 @@
 {#
     One row per (counted task, dimension): the segment the task belongs to in
     that dimension, with its outcome and start. The long shape the time
-    series, the early warning and the intervention comparisons read. One
+    series and the intervention comparisons read. One
     pass over the tasks, crossed with the short list of dimensions.
 #}
 {%- set dimensions = agent_segments.segment_dimensions() -%}

@@ -1,0 +1,55 @@
+{#
+    One row per segment, a (dimension, segment value) of counted tasks, with
+    a number: models that walk every (task, dimension) row partition on that
+    integer, not on two texts (int_tasks_ordered_in_time,
+    int_segment_early_warnings). Unique by construction (one group per value
+    of each dimension).
+#}
+
+{#
+    A table: it is small, and each dimension's join in
+    int_tasks_ordered_in_time reads it; as a view an engine that inlines it
+    (Spark) would aggregate the tasks once per dimension per join.
+#}
+{{ config(materialized='table') }}
+{%- set dimensions = agent_segments.segment_dimensions() -%}
+
+with
+
+task_segment_values as (
+
+    select * from {{ ref('int_tasks_segment_values') }}
+    where is_counted
+
+),
+
+distinct_segments as (
+
+    {%- for dimension in dimensions %}
+    select
+        '{{ dimension.name }}' as dimension,
+        {{ dimension.column }} as segment_value
+
+    from task_segment_values
+    group by {{ dimension.column }}
+    {%- if not loop.last %}
+
+    union all
+
+    {% endif %}
+    {%- endfor %}
+
+),
+
+numbered as (
+
+    select
+        dimension,
+        segment_value,
+        row_number() over (order by dimension, segment_value) as segment_number
+
+    from distinct_segments
+
+)
+
+select * from numbered
