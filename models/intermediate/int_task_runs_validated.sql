@@ -115,7 +115,7 @@ repeated_deliveries as (
         record_rules_checked.source_file,
         record_rules_checked.record_number,
         record_rules_checked.task_run_id,
-        record_rules_checked.record_content_hash
+        record_rules_checked.record_content_key
 
     from record_rules_checked
 
@@ -139,7 +139,7 @@ delivery_ranks as (
         first_value(source_file || ':' || cast(record_number as {{ dbt.type_string() }})) over latest_first
             as kept_record_location,
         row_number() over (
-            partition by task_run_id, record_content_hash
+            partition by task_run_id, record_content_key
             order by source_file desc, record_number desc
         ) as same_content_delivery_rank
 

@@ -206,7 +206,7 @@ fields_extracted as (
         end as {{ field.name }}_embedded_json,
         {%- endif %}
         {%- endfor %}
-        case when record_json is not null then {{ dbt.hash('record_minified') }} end as record_content_hash
+        case when record_json is not null then {{ agent_segments.content_key('record_minified') }} end as record_content_key
 
     from fields_located
 
@@ -220,7 +220,7 @@ typed as (
         raw_record,
         is_valid_json,
         is_json_object,
-        record_content_hash,
+        record_content_key,
         {%- for field in contract_fields %}
         {%- if field.kind == 'text' %}
         case
@@ -300,7 +300,7 @@ renamed as (
         {{ agent_segments.json_filled_keys('input_json') }} as input_filled_fields,
         {{ agent_segments.request_part_count('request_text') }} as request_part_count,
         attributes_json,
-        record_content_hash,
+        record_content_key,
         invalid_type_field,
         started_at_text,
         finished_at_text,
