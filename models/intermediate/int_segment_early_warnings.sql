@@ -150,61 +150,65 @@ segment_failures as (
 
 statistic_points as (
 
-    -- The running sums at each failure, and at each segment's latest task;
-    -- the window's sums count only the window's tasks (0 before it).
+    -- Each failure, and each segment's latest task, with the counts so far:
+    -- tasks and failures of the segment, and of its evaluation window.
     select
         segment_failures.segment_number,
         segment_failures.task_sequence,
-        segment_failures.segment_task_number,
         false as is_latest_task,
         segment_failures.is_in_evaluation_window,
-        (segment_failures.segment_task_number - segment_failures.segment_failure_number)
-        * hypotheses.success_log_likelihood_ratio
-        + segment_failures.segment_failure_number * hypotheses.failure_log_likelihood_ratio
-            as cumulative_log_likelihood_ratio,
-        case
-            when segment_failures.is_in_evaluation_window
-                then
-                    (
-                        segment_failures.segment_task_number - segment_totals.tasks_before_window
-                        - (segment_failures.segment_failure_number - segment_totals.failures_before_window)
-                    ) * hypotheses.success_log_likelihood_ratio
-                    + (segment_failures.segment_failure_number - segment_totals.failures_before_window)
-                    * hypotheses.failure_log_likelihood_ratio
-            else 0.0
-        end as window_cumulative_log_likelihood_ratio,
-        hypotheses.failure_log_likelihood_ratio,
-        hypotheses.alarm_threshold
+        segment_failures.segment_task_number,
+        segment_failures.segment_failure_number,
+        segment_failures.segment_task_number - segment_totals.tasks_before_window as window_task_number,
+        segment_failures.segment_failure_number - segment_totals.failures_before_window
+            as window_failure_number
 
     from segment_failures
 
     inner join segment_totals
         on segment_failures.segment_number = segment_totals.segment_number
 
-    cross join hypotheses
-
     union all
 
     select
-        segment_totals.segment_number,
+        segment_number,
         cast(null as bigint) as task_sequence,
-        segment_totals.task_count as segment_task_number,
         true as is_latest_task,
-        segment_totals.task_count > segment_totals.tasks_before_window as is_in_evaluation_window,
-        (segment_totals.task_count - segment_totals.failure_count) * hypotheses.success_log_likelihood_ratio
-        + segment_totals.failure_count * hypotheses.failure_log_likelihood_ratio
-            as cumulative_log_likelihood_ratio,
-        (
-            segment_totals.task_count - segment_totals.tasks_before_window
-            - (segment_totals.failure_count - segment_totals.failures_before_window)
-        ) * hypotheses.success_log_likelihood_ratio
-        + (segment_totals.failure_count - segment_totals.failures_before_window)
-        * hypotheses.failure_log_likelihood_ratio
-            as window_cumulative_log_likelihood_ratio,
-        hypotheses.failure_log_likelihood_ratio,
-        hypotheses.alarm_threshold
+        task_count > tasks_before_window as is_in_evaluation_window,
+        task_count as segment_task_number,
+        failure_count as segment_failure_number,
+        task_count - tasks_before_window as window_task_number,
+        failure_count - failures_before_window as window_failure_number
 
     from segment_totals
+
+),
+
+running_sums as (
+
+    -- The running sums from the counts; the window's sum is 0 before it.
+    select
+        statistic_points.segment_number,
+        statistic_points.task_sequence,
+        statistic_points.segment_task_number,
+        statistic_points.is_latest_task,
+        statistic_points.is_in_evaluation_window,
+        hypotheses.failure_log_likelihood_ratio,
+        hypotheses.alarm_threshold,
+        (statistic_points.segment_task_number - statistic_points.segment_failure_number)
+        * hypotheses.success_log_likelihood_ratio
+        + statistic_points.segment_failure_number * hypotheses.failure_log_likelihood_ratio
+            as cumulative_log_likelihood_ratio,
+        case
+            when statistic_points.is_in_evaluation_window
+                then
+                    (statistic_points.window_task_number - statistic_points.window_failure_number)
+                    * hypotheses.success_log_likelihood_ratio
+                    + statistic_points.window_failure_number * hypotheses.failure_log_likelihood_ratio
+            else 0.0
+        end as window_cumulative_log_likelihood_ratio
+
+    from statistic_points
 
     cross join hypotheses
 
@@ -240,7 +244,7 @@ cusum as (
             end
         ) over segment_history) as window_cusum_statistic
 
-    from statistic_points
+    from running_sums
 
     window segment_history as (
         partition by segment_number
