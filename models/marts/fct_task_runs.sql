@@ -2,8 +2,11 @@
     One row per task: its deciding (latest) run, the outcome, the attempt
     count and every segment feature. BI tools and the segment marts read it.
     User and customer ids are pseudonyms; no request text, input or raw
-    record is carried (docs/privacy.md).
+    record is carried (docs/privacy.md). On DuckDB an incremental build
+    writes only the tasks whose row changed, compared day by day
+    (macros/synced_rows.sql); elsewhere a table rebuilt at every build.
 #}
+{{ agent_segments.synced_table_config(['task_id'], present_column='task_run_id') }}
 
 with
 
@@ -56,4 +59,4 @@ final as (
 
 )
 
-select * from final
+{{ agent_segments.synced_rows('final', ['task_id'], bucket='started_date') }}

@@ -4,10 +4,13 @@ the marts it leaves are exactly those of a full build on the same files.
 
 The demo logs arrive in three deliveries: two weekly files; two more with a
 file of late-arriving runs (dated in the first week), an exact copy of an
-already delivered line and a conflicting copy of a run; then the last two
-weeks, with the first file rewritten to hold a few more runs. Each step is an
-incremental build on one warehouse; a full build of the final folder on a new
-warehouse must agree with it table for table.
+already delivered line, a conflicting copy of a run and a run moved to
+another task; then the last two weeks, with the first file rewritten without
+its first line and with a few more runs. Each step is an incremental build on
+one warehouse; a full build of the final folder on a new warehouse must agree
+with it table for table, intermediate tables included (on DuckDB the
+validated runs, the deciding runs and the facts are rewritten only where rows
+changed: macros/synced_rows.sql).
 """
 
 from __future__ import annotations
@@ -52,19 +55,23 @@ def _renamed_runs(lines: list[str], suffix: str) -> list[str]:
 
 def _late_arrivals(first_week: Path, second_week: Path) -> list[str]:
     """Five new runs dated in the first week, an exact copy of a line already
-    delivered, and a run delivered again with a different status."""
+    delivered, a run delivered again with a different status, and one delivered
+    again under another task (its task loses the run)."""
     late = _renamed_runs(_lines(first_week)[:5], "_late")
     late.append(_lines(second_week)[3])
     conflicting = json.loads(_lines(second_week)[4])
     conflicting["status"] = "failed" if conflicting["status"] != "failed" else "completed"
     late.append(json.dumps(conflicting))
+    moved = json.loads(_lines(second_week)[5])
+    moved["task_id"] += "_moved"
+    late.append(json.dumps(moved))
     return late
 
 
 def _marts(build: BuildResult) -> dict[str, pd.DataFrame]:
     relations = build.query(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('marts', 'staging') order by 1, 2"
+        "where table_schema in ('marts', 'intermediate', 'staging') order by 1, 2"
     )
     frames = {}
     for schema, name in relations.itertuples(index=False):
@@ -109,8 +116,10 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
 
     deliver(*weeks[4:])
     extra_runs = _renamed_runs(_lines(weeks[5])[:3], "_extra")
+    # The first file is rewritten without its first line, and with three more runs: its
+    # records move up a line, and the dropped run is gone.
     rewritten = arriving / weeks[0].name
-    rewritten.write_text(rewritten.read_text() + "\n".join(extra_runs) + "\n")
+    rewritten.write_text("\n".join(_lines(rewritten)[1:] + extra_runs) + "\n")
     third = run_dbt_build(arriving, warehouse)
     assert not third.unexpected_failures(), third.describe()
     staging_sql = _loaded_files(third)
@@ -139,10 +148,19 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
     # The late runs count, the exact copy does not, the conflicting copy wins.
     rejected = third.table("marts.rejected_task_runs")
     assert (rejected["rejection_reason"] == "duplicate_delivery").sum() == 1
-    assert (rejected["rejection_reason"] == "conflicting_duplicate").sum() == 1
+    assert (rejected["rejection_reason"] == "conflicting_duplicate").sum() == 2
     late_tasks = {json.loads(line)["task_id"] + "_late" for line in _lines(weeks[0])[:5]}
     fact = third.table("marts.fct_task_runs")
     assert set(fact.loc[fact["task_id"].str.endswith("_late"), "task_id"]) == late_tasks
+    # The moved run left its task; the dropped line's run is gone.
+    moved = json.loads(_lines(weeks[1])[5])
+    assert moved["task_id"] + "_moved" in set(fact["task_id"])
+    assert moved["task_run_id"] not in set(
+        fact.loc[fact["task_id"] == moved["task_id"], "task_run_id"]
+    )
+    dropped = json.loads(_lines(weeks[0])[0])
+    validated = third.table("intermediate.int_task_runs_validated")
+    assert dropped["task_run_id"] not in set(validated["task_run_id"])
 
 
 def test_a_vanished_raw_file_stops_an_incremental_build(weekly_files: Path, tmp_path: Path) -> None:
