@@ -30,32 +30,68 @@ task_segment_values as (
 
 ),
 
+failed_tasks as (
+
+    select *
+    from task_segment_values
+    where
+        is_in_evaluation_window
+        and is_counted
+        and not is_success
+
+),
+
 alerting_slices as (
 
-    select * from slices_scored
+    select
+        *,
+        -- The first dimension the slice constrains: its failures are found
+        -- by an equality join on that dimension (one branch per dimension
+        -- below), the other constraints checked on the matches. One join on
+        -- every constraint at once ("null or equal") cannot be a hash join:
+        -- at 10M tasks it compared every alerting slice with every failure.
+        case
+            {%- for dimension in dimensions %}
+            when {{ dimension.column }} is not null then '{{ dimension.name }}'
+            {%- endfor %}
+        end as first_constrained_dimension
+
+    from slices_scored
     where status = 'alert' and not is_redundant
 
 ),
 
 alerting_slice_failures as (
 
-    -- Only the few alerting slices are matched against tasks.
     select
-        alerting_slices.slice_key,
-        task_segment_values.task_id,
+        slice_key,
+        task_id,
         row_number() over (
-            partition by alerting_slices.slice_key
-            order by task_segment_values.started_at desc, task_segment_values.task_id asc
+            partition by slice_key
+            order by started_at desc, task_id asc
         ) as failure_recency_rank
 
-    from alerting_slices
+    from (
+        {%- for dimension in dimensions %}
+        select
+            alerting_slices.slice_key,
+            task_segment_values.task_id,
+            task_segment_values.started_at
 
-    inner join task_segment_values
-        on
-            task_segment_values.is_in_evaluation_window
-            and task_segment_values.is_counted
-            and not task_segment_values.is_success
-            and {{ dimension_matches | join('\n            and ') }}
+        from alerting_slices
+
+        inner join failed_tasks as task_segment_values
+            on
+                alerting_slices.{{ dimension.column }} = task_segment_values.{{ dimension.column }}
+                and {{ dimension_matches | join('\n                and ') }}
+
+        where alerting_slices.first_constrained_dimension = '{{ dimension.name }}'
+        {%- if not loop.last %}
+
+        union all
+        {% endif %}
+        {%- endfor %}
+    ) as matched_failures
 
 ),
 
