@@ -2,8 +2,8 @@
     One row per segment, a (dimension, segment value) of counted tasks, with
     a number: models that walk every (task, dimension) row partition on that
     integer, not on two texts (int_tasks_ordered_in_time,
-    int_segment_early_warnings). Unique by construction (one group per value
-    of each dimension).
+    int_segment_early_warnings). One row per (dimension, value) by
+    construction; the number is a 64-bit hash of the two, tested unique.
 #}
 
 {#
@@ -46,7 +46,10 @@ numbered as (
     select
         dimension,
         segment_value,
-        row_number() over (order by dimension, segment_value) as segment_number
+        -- A hash, not a rank: a segment keeps its number when other
+        -- segments appear, so int_tasks_ordered_in_time's rows do not change
+        -- with every new value. Unique (tested): a collision fails the build.
+        {{ agent_segments.bigint_hash(['dimension', 'segment_value']) }} as segment_number
 
     from distinct_segments
 

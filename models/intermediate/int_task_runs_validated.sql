@@ -1,12 +1,10 @@
 {#
     A table, not a view: both the accepted (fct_task_runs) and the rejected
-    (rejected_task_runs) sides read it. Every build validates every loaded
-    record, so a later delivery of a run supersedes an earlier one whichever
-    build loaded each; on DuckDB an incremental build then writes only the
-    records whose row changed, which file by file are the new files and the
-    files holding another delivery of their runs (macros/synced_rows.sql).
+    (rejected_task_runs) sides read it. Rebuilt from every loaded record at
+    each build, so a later delivery of a run supersedes an earlier one
+    whichever build loaded each.
 #}
-{{ agent_segments.synced_table_config(['source_file', 'record_number'], present_column='is_accepted') }}
+{{ config(materialized='table') }}
 
 {#
     One row per raw record, with the rejection rule it breaks (if any).
@@ -219,4 +217,4 @@ validated as (
 
 )
 
-{{ agent_segments.synced_rows('validated', ['source_file', 'record_number'], bucket='source_file') }}
+select * from validated

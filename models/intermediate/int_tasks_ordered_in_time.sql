@@ -5,13 +5,20 @@
     (segment_number_1 for the first dimension of segment_dimensions, and so
     on; int_segments_numbered). The early warning walks each segment's tasks
     in this order on integers only.
+
+    task_sequence is the task's day (days since 1970-01-01) times 10^10 plus
+    its rank within the day: the same order as one global rank, but a task's
+    value changes only when its own day gains or loses a task.
 #}
 
 {#
     A table: the early warning reads it once per dimension, and the sort
-    that numbers the tasks should run once.
+    that numbers the tasks should run once. On DuckDB an incremental build
+    writes only the rows that changed (macros/synced_rows.sql): new days,
+    days with late tasks, tasks of a new segment. Writing 10M rows was most
+    of this model's cost (at 10M tasks: 3.8 s to compute, ~20 s to write).
 #}
-{{ config(materialized='table') }}
+{{ agent_segments.synced_table_config(['task_id'], present_column='task_sequence') }}
 {%- set dimensions = agent_segments.segment_dimensions() -%}
 
 with
@@ -39,7 +46,10 @@ tasks_ordered as (
         {%- for dimension in dimensions %}
         segments_{{ loop.index }}.segment_number as segment_number_{{ loop.index }},
         {%- endfor %}
-        row_number() over (
+        {{ dbt.datediff("cast('1970-01-01' as date)", 'cast(task_segment_values.started_at as date)', 'day') }}
+        * 10000000000
+        + row_number() over (
+            partition by cast(task_segment_values.started_at as date)
             order by task_segment_values.started_at, task_segment_values.task_id
         ) as task_sequence
 
@@ -53,4 +63,4 @@ tasks_ordered as (
 
 )
 
-select * from tasks_ordered
+{{ agent_segments.synced_rows('tasks_ordered', ['task_id'], bucket='cast(started_at as date)') }}

@@ -6,11 +6,9 @@
 
 {#
     A table: the views above it (input scoring, required fields) would
-    otherwise run again for every model downstream that reads tasks. On
-    DuckDB an incremental build writes only the tasks whose row changed,
-    compared day by day of their deciding run (macros/synced_rows.sql).
+    otherwise run again for every model downstream that reads tasks.
 #}
-{{ agent_segments.synced_table_config(['task_id'], present_column='task_run_id') }}
+{{ config(materialized='table') }}
 
 with
 
@@ -51,4 +49,4 @@ deciding_runs as (
 
 )
 
-{{ agent_segments.synced_rows('deciding_runs', ['task_id'], bucket='cast(started_at as date)') }}
+select * from deciding_runs

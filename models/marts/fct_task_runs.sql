@@ -6,7 +6,7 @@
     writes only the tasks whose row changed, compared day by day
     (macros/synced_rows.sql); elsewhere a table rebuilt at every build.
 #}
-{{ agent_segments.synced_table_config(['task_id'], present_column='task_run_id') }}
+{{ agent_segments.synced_table_config(['task_id'], present_column='task_run_id', on_schema_change='fail') }}
 
 with
 

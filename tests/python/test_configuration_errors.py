@@ -50,7 +50,7 @@ CASES = {
     ),
     "slice level out of range": (
         {"max_slice_level": 9},
-        "int_slice_counts",
+        "int_slice_counts_daily",
         "max_slice_level must be 1, 2, 3 or 4",
     ),
     "raw folder without task runs": (

@@ -6,11 +6,13 @@ The demo logs arrive in three deliveries: two weekly files; two more with a
 file of late-arriving runs (dated in the first week), an exact copy of an
 already delivered line, a conflicting copy of a run and a run moved to
 another task; then the last two weeks, with the first file rewritten without
-its first line and with a few more runs. Each step is an incremental build on
+its first line and with a few more runs, built with a shorter evaluation
+window; then the same files with a smaller slice search over one dimension
+fewer. Each step is an incremental build on
 one warehouse; a full build of the final folder on a new warehouse must agree
-with it table for table, intermediate tables included (on DuckDB the
-validated runs, the deciding runs and the facts are rewritten only where rows
-changed: macros/synced_rows.sql).
+with it table for table, intermediate tables included (on DuckDB the facts
+are rewritten only where rows changed, macros/synced_rows.sql, and slices
+recounted only for changed days, int_slice_counts_daily).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BuildResult, generate_demo, run_dbt_build
+import yaml
+from conftest import PROJECT_DIR, BuildResult, generate_demo, run_dbt_build
 
 STAGING_MODEL_SQL = Path(
     "compiled/agent_segments/models/staging/agent_logs/stg_agent_logs__task_runs.sql"
@@ -120,16 +123,31 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
     # records move up a line, and the dropped run is gone.
     rewritten = arriving / weeks[0].name
     rewritten.write_text("\n".join(_lines(rewritten)[1:] + extra_runs) + "\n")
-    third = run_dbt_build(arriving, warehouse)
+    # The last build also narrows the evaluation window: days leave it.
+    third = run_dbt_build(arriving, warehouse, {"evaluation_window_days": 14})
     assert not third.unexpected_failures(), third.describe()
     staging_sql = _loaded_files(third)
     assert weeks[0].name in staging_sql and weeks[4].name in staging_sql
     assert weeks[1].name not in staging_sql and "task_runs_late_arrivals.jsonl" not in staging_sql
 
-    full = run_dbt_build(arriving, tmp_path / "full")
+    # Then, on the same files, a smaller slice search without the user dimension: no task
+    # changed, but every day's slice counts do (int_slice_counts_daily keeps counts day by
+    # day), and the synced tables lose a column.
+    project_dimensions = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "segment_dimensions"
+    ]
+    changed_settings = {
+        "evaluation_window_days": 14,
+        "max_slice_level": 2,
+        "segment_dimensions": [name for name in project_dimensions if name != "user"],
+    }
+    fourth = run_dbt_build(arriving, warehouse, changed_settings)
+    assert not fourth.unexpected_failures(), fourth.describe()
+
+    full = run_dbt_build(arriving, tmp_path / "full", changed_settings)
     assert not full.unexpected_failures(), full.describe()
 
-    incremental_tables, full_tables = _marts(third), _marts(full)
+    incremental_tables, full_tables = _marts(fourth), _marts(full)
     assert incremental_tables.keys() == full_tables.keys()
     for relation, expected in full_tables.items():
         pd.testing.assert_frame_equal(incremental_tables[relation], expected, obj=relation)
@@ -139,18 +157,18 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
         len([line for line in _lines(path) if line.strip()])
         for path in arriving.glob("task_runs_*.jsonl")
     )
-    staged = third.query(
+    staged = fourth.query(
         "select count(*) as records,"
         " count(distinct source_file || ':' || record_number) as keys"
         " from staging.stg_agent_logs__task_runs"
     )
     assert staged.loc[0, "records"] == staged.loc[0, "keys"] == raw_lines
     # The late runs count, the exact copy does not, the conflicting copy wins.
-    rejected = third.table("marts.rejected_task_runs")
+    rejected = fourth.table("marts.rejected_task_runs")
     assert (rejected["rejection_reason"] == "duplicate_delivery").sum() == 1
     assert (rejected["rejection_reason"] == "conflicting_duplicate").sum() == 2
     late_tasks = {json.loads(line)["task_id"] + "_late" for line in _lines(weeks[0])[:5]}
-    fact = third.table("marts.fct_task_runs")
+    fact = fourth.table("marts.fct_task_runs")
     assert set(fact.loc[fact["task_id"].str.endswith("_late"), "task_id"]) == late_tasks
     # The moved run left its task; the dropped line's run is gone.
     moved = json.loads(_lines(weeks[1])[5])
@@ -159,7 +177,7 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
         fact.loc[fact["task_id"] == moved["task_id"], "task_run_id"]
     )
     dropped = json.loads(_lines(weeks[0])[0])
-    validated = third.table("intermediate.int_task_runs_validated")
+    validated = fourth.table("intermediate.int_task_runs_validated")
     assert dropped["task_run_id"] not in set(validated["task_run_id"])
 
 
