@@ -471,6 +471,7 @@ def dbt_build(
         "peak_spill_bytes": spill.peak,
         "warehouse_bytes": db_path.stat().st_size if db_path.exists() else None,
         "slowest_models": dict(sorted(models.items(), key=lambda item: -item[1])[:8]),
+        "model_seconds": models,
         "load_average": [load_before, load_average()],
     }
 
@@ -968,6 +969,20 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def incremental_split(rows: int, full: dict[str, Any], after: dict[str, Any]) -> str:
+    """Where the incremental build's model time went, each model beside its full-build time."""
+    full_models, models = full["model_seconds"], after["model_seconds"]
+    costliest = sorted(models, key=lambda name: -models[name])[:8]
+    listed = ", ".join(
+        f"{name} {models[name]:.1f} s ({full_models.get(name, 0.0):.1f} s)" for name in costliest
+    )
+    return (
+        f"Incremental at {rows:,} rows, model by model: all models {sum(models.values()):.1f} s "
+        f"against {sum(full_models.values()):.1f} s in the full build (summed over 2 threads). "
+        f"The costliest, with their full-build time in parentheses: {listed}."
+    )
+
+
 def notes(results: dict[str, Any]) -> list[str]:
     found = [
         f"Measured {results['measured_at']} on {results['machine']} "
@@ -993,6 +1008,8 @@ def notes(results: dict[str, Any]) -> list[str]:
             f"{after['wall_seconds']:.1f} s; afterwards {after['warehouse']['accepted_runs']:,} "
             f"accepted runs, rejected {after['warehouse']['rejected']}."
         )
+        if "model_seconds" in after and "model_seconds" in full:
+            found.append(incremental_split(run["rows"], full, after))
         spill = run.get("spill_build")
         if spill and spill.get("status") == "failed":
             found.append(
