@@ -8,7 +8,9 @@ duplicate line), one `dbt build` must agree with:
 
 * the lower-bound statement: every slice's task, completed and excluded counts equal
   int_slice_counts (the counts behind segment_slices), the same slices and no more;
-* the pandas table: segment_completion's counts, rate, Wilson interval and gap.
+* the pandas table: segment_completion's counts, rate, Wilson interval and gap;
+* the slice benchmark's lower bound (scripts/benchmark_slices.py, one GROUPING SETS pass over
+  the tasks): int_slice_counts row for row, which the project counts day by day and sums.
 
 The marts show user and customer ids as pseudonyms; the comparisons, like a notebook, use the
 delivered ids, so the mart's values are mapped back through restricted.pseudonym_lookup.
@@ -27,6 +29,7 @@ from conftest import PROJECT_DIR, BuildResult, format_problems, segment_mismatch
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import benchmark  # scripts/ is not a package: found through the path above
+import benchmark_slices
 
 ROWS = 3_000
 # A base smaller than ROWS, so the rows are replicated (new ids, shifted dates).
@@ -151,6 +154,22 @@ def test_lower_bound_statement_counts_equal_int_slice_counts(build, delivered_id
     assert not differing, format_problems(differing)
     # Every grouping set of the mart is there, not only the population.
     assert set(mart["slice_level"]) == set(range(config.max_level + 1))
+
+
+def test_slice_benchmark_one_pass_equals_int_slice_counts(build):
+    config = slice_checks.slice_config(build.vars)
+    one_pass = benchmark_slices.one_pass_sql(config, config.min_support)
+    with duckdb.connect(str(build.db_path), read_only=True) as connection:
+        slices = connection.execute("select count(*) from intermediate.int_slice_counts").fetchone()
+        only_one_side = [
+            connection.execute(f"select count(*) from ({left} except all {right})").fetchone()[0]
+            for left, right in [
+                (one_pass, "select * from intermediate.int_slice_counts"),
+                ("select * from intermediate.int_slice_counts", one_pass),
+            ]
+        ]
+    assert slices[0] > 100
+    assert only_one_side == [0, 0]
 
 
 def test_pandas_segment_table_equals_segment_completion(build, delivered_ids):
