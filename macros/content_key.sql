@@ -17,11 +17,11 @@
     {{ dbt.hash(text_expression) }}
 {%- endmacro %}
 
+{#- DuckDB and Spark: their 64-bit hash (stable_hash.sql). -#}
 {% macro duckdb__content_key(text_expression) -%}
-    cast(hash({{ text_expression }}) as {{ dbt.type_string() }})
+    cast({{ agent_segments.hash_64([text_expression]) }} as {{ dbt.type_string() }})
 {%- endmacro %}
 
-{# Spark: xxhash64 (seed 42), stable across Spark versions. #}
 {% macro spark__content_key(text_expression) -%}
-    cast(xxhash64({{ text_expression }}) as {{ dbt.type_string() }})
+    cast({{ agent_segments.hash_64([text_expression]) }} as {{ dbt.type_string() }})
 {%- endmacro %}

@@ -1,35 +1,33 @@
 {#
-    64-bit hashes of several values that do not change from build to build:
-    DuckDB's hash, Spark's xxhash64 (seed 42). Like content_key, DuckDB's may
+    The engine's 64-bit hash of several values, stable from build to build:
+    DuckDB's hash (unsigned), Spark's xxhash64 (signed, seed 42). DuckDB's may
     change between DuckDB versions; a --full-refresh after upgrading DuckDB
-    keeps earlier and later builds comparable.
+    keeps earlier and later builds comparable. The casts below are what the
+    models use:
 
+    content_key (content_key.sql): as text, to tell deliveries apart.
     summable_hash: as a number that sums without overflow, for fingerprints
     of a group of rows (int_slice_counts_daily's days).
     bigint_hash: as a bigint, for an identifier that must not shift when
     other values appear (int_segments_numbered's segment numbers).
 #}
-{% macro summable_hash(expressions) -%}
-    {{ return(adapter.dispatch('summable_hash', 'agent_segments')(expressions)) }}
+{% macro hash_64(expressions) -%}
+    {{ return(adapter.dispatch('hash_64', 'agent_segments')(expressions)) }}
 {%- endmacro %}
 
-{% macro default__summable_hash(expressions) -%}
-    cast(hash({{ expressions | join(', ') }}) as decimal(20, 0))
+{% macro default__hash_64(expressions) -%}
+    hash({{ expressions | join(', ') }})
 {%- endmacro %}
 
-{% macro spark__summable_hash(expressions) -%}
-    cast(xxhash64({{ expressions | join(', ') }}) as decimal(20, 0))
-{%- endmacro %}
-
-{% macro bigint_hash(expressions) -%}
-    {{ return(adapter.dispatch('bigint_hash', 'agent_segments')(expressions)) }}
-{%- endmacro %}
-
-{#- DuckDB's hash is an unsigned 64-bit integer: one bit less fits a bigint. -#}
-{% macro default__bigint_hash(expressions) -%}
-    cast(hash({{ expressions | join(', ') }}) >> 1 as bigint)
-{%- endmacro %}
-
-{% macro spark__bigint_hash(expressions) -%}
+{% macro spark__hash_64(expressions) -%}
     xxhash64({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{% macro summable_hash(expressions) -%}
+    cast({{ agent_segments.hash_64(expressions) }} as decimal(20, 0))
+{%- endmacro %}
+
+{#- Unsigned on DuckDB: reduced below 2^63 - 1 so that it fits a bigint on both engines. -#}
+{% macro bigint_hash(expressions) -%}
+    cast({{ agent_segments.hash_64(expressions) }} % 9223372036854775807 as bigint)
 {%- endmacro %}

@@ -56,7 +56,7 @@ select * from {{ rows }}
     select
         {{ key_columns }},
         {{ bucket }} as sync_bucket,
-        hash(computed_row) as row_hash
+        {{ agent_segments.summable_hash(['computed_row']) }} as row_hash
 
     from {{ rows }} as computed_row
 
@@ -67,30 +67,33 @@ synced_stored_rows as materialized (
     select
         {{ key_columns }},
         {{ bucket }} as sync_bucket,
-        hash(stored_row) as row_hash
+        {{ agent_segments.summable_hash(['stored_row']) }} as row_hash
 
     from {{ this }} as stored_row
 
 ),
 
+synced_current_buckets as (
+
+    select sync_bucket, sum(row_hash) as bucket_hash
+    from synced_current_rows
+    group by sync_bucket
+
+),
+
+synced_stored_buckets as (
+
+    select sync_bucket, sum(row_hash) as bucket_hash
+    from synced_stored_rows
+    group by sync_bucket
+
+),
+
 synced_changed_buckets as (
 
-    select coalesce(synced_current_buckets.sync_bucket, synced_stored_buckets.sync_bucket) as sync_bucket
-
-    from (
-        select sync_bucket, sum(cast(row_hash as decimal(20, 0))) as bucket_hash
-        from synced_current_rows
-        group by sync_bucket
-    ) as synced_current_buckets
-
-    full outer join (
-        select sync_bucket, sum(cast(row_hash as decimal(20, 0))) as bucket_hash
-        from synced_stored_rows
-        group by sync_bucket
-    ) as synced_stored_buckets
-        on synced_current_buckets.sync_bucket is not distinct from synced_stored_buckets.sync_bucket
-
-    where synced_current_buckets.bucket_hash is distinct from synced_stored_buckets.bucket_hash
+    {{ agent_segments.fingerprints_that_differ(
+        'synced_current_buckets', 'synced_stored_buckets', 'sync_bucket', 'bucket_hash'
+    ) }}
 
 ),
 
@@ -139,6 +142,25 @@ left join {{ rows }} as computed_row
         {%- if not loop.last %} and{% endif %}
     {%- endfor %}
     {%- endif %}
+{%- endmacro %}
+
+{#
+    The keys whose fingerprint differs between two relations of (key,
+    fingerprint), the current one's fingerprint with each (null for a key
+    only stored: gone). What synced_rows compares bucket by bucket and
+    int_slice_counts_daily day by day.
+#}
+{% macro fingerprints_that_differ(current_fingerprints, stored_fingerprints, key, fingerprint) -%}
+    select
+        coalesce(current_fingerprints.{{ key }}, stored_fingerprints.{{ key }}) as {{ key }},
+        current_fingerprints.{{ fingerprint }}
+
+    from {{ current_fingerprints }} as current_fingerprints
+
+    full outer join {{ stored_fingerprints }} as stored_fingerprints
+        on current_fingerprints.{{ key }} is not distinct from stored_fingerprints.{{ key }}
+
+    where current_fingerprints.{{ fingerprint }} is distinct from stored_fingerprints.{{ fingerprint }}
 {%- endmacro %}
 
 {#- The config of a synced table: incremental on DuckDB, replaced by key, checked for schema changes. -#}

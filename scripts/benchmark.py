@@ -69,7 +69,15 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 TESTS_DIR = PROJECT_DIR / "tests" / "python"
 sys.path.insert(0, str(TESTS_DIR))
 import slice_checks  # noqa: E402  (the slice sets and dimension columns the tests use)
-from benchmark_slices import MARKER_END, MARKER_START, load_average, log  # noqa: E402
+from benchmark_slices import (  # noqa: E402
+    MARKER_END,
+    MARKER_START,
+    grouping_sets_sql,
+    load_average,
+    log,
+    slice_label_sql,
+    slice_level_sql,
+)
 from reference import DIMENSION_COLUMNS  # noqa: E402  (built-in dimension -> task column)
 
 DBT = PROJECT_DIR / ".venv" / "bin" / "dbt"
@@ -538,18 +546,6 @@ def lower_bound_sql(raw: Path, dbt_vars: dict[str, Any]) -> str:
         source = f'"{source}"' if source.startswith("attributes.") else source
         return f"coalesce(cast({source} as varchar), '{MISSING}') as {columns[name]}"
 
-    def grouped(template: str) -> str:
-        cases = ", ".join(
-            f"case when grouping({columns[name]}) = 0 then {template.format(name=name, column=columns[name])} end"  # noqa: E501
-            for name in dimensions
-        )
-        return f"concat_ws(' AND ', {cases})"
-
-    sets = sorted(slice_checks.dimension_sets(config), key=lambda s: (len(s), s))
-    grouping_sets = ", ".join(
-        "(" + ", ".join(columns[name] for name in slice_set) + ")" for slice_set in sets
-    )
-    levels = " + ".join(f"1 - grouping({columns[name]})" for name in dimensions)
     trim = "nullif(regexp_replace({x}, '^\\s+|\\s+$', '', 'g'), '')"
     return f"""
 with
@@ -660,13 +656,13 @@ dimension_values as (
 )
 select
     {", ".join(columns[name] for name in dimensions)},
-    {grouped("'{name}=' || {column}")} as slice_key,
-    {levels} as slice_level,
+    {slice_label_sql(columns, "'{name}=' || {column}")} as slice_key,
+    {slice_level_sql(columns)} as slice_level,
     count(case when outcome in ('success', 'failure') then 1 end) as task_count,
     count(case when outcome = 'success' then 1 end) as completed_count,
     count(case when outcome = 'excluded' then 1 end) as excluded_count
 from dimension_values
-group by grouping sets ({grouping_sets}, ())
+group by grouping sets ({grouping_sets_sql(config, columns)})
 having slice_level = 0
     or (slice_level = 1 and task_count > 0)
     or task_count >= {int(dbt_vars["slice_min_support"])}

@@ -180,37 +180,49 @@ def compiled(target: Path, model: str) -> str:
     ).read_text()
 
 
+def slice_label_sql(columns: dict[str, str], template: str) -> str:
+    """A slice's label in a GROUPING SETS pass: `template` (with {name} and {column}) for
+    each dimension the row is grouped by, joined by ' AND ' as the models join them.
+    `columns` maps dimension names, sorted, to their columns."""
+    cases = ", ".join(
+        f"case when grouping({column}) = 0 then {template.format(name=name, column=column)} end"
+        for name, column in columns.items()
+    )
+    return f"concat_ws(' AND ', {cases})"
+
+
+def slice_level_sql(columns: dict[str, str]) -> str:
+    """How many dimensions a row of a GROUPING SETS pass is grouped by."""
+    return " + ".join(f"1 - grouping({column})" for column in columns.values())
+
+
+def grouping_sets_sql(config: slice_checks.SliceConfig, columns: dict[str, str]) -> str:
+    """The sets the models search (level by level), then the population `()`."""
+    sets = sorted(slice_checks.dimension_sets(config), key=lambda s: (len(s), s))
+    return (
+        "".join("(" + ", ".join(columns[name] for name in slice_set) + "), " for slice_set in sets)
+        + "()"
+    )
+
+
 def one_pass_sql(config: slice_checks.SliceConfig, min_support: int) -> str:
     """int_slice_counts in one GROUP BY GROUPING SETS pass over the tasks in the evaluation
     window (int_tasks_segment_values), with its columns and its minimum support."""
-    columns = {name: slice_checks.dimension_column(name) for name in config.dimensions}
-
-    def grouped(template: str) -> str:
-        cases = ", ".join(
-            f"case when grouping({column}) = 0 then {template.format(name=name, column=column)} end"
-            for name, column in columns.items()
-        )
-        return f"concat_ws(' AND ', {cases})"
-
-    sets = sorted(slice_checks.dimension_sets(config), key=lambda s: (len(s), s))
-    grouping_sets = "".join(
-        "(" + ", ".join(columns[name] for name in slice_set) + "), " for slice_set in sets
-    )
+    columns = {name: slice_checks.dimension_column(name) for name in sorted(config.dimensions)}
     return f"""
         select * from (
             select
                 {", ".join(columns.values())},
-                {grouped("'{name}'")} as slice_dimensions,
-                {grouped("'{name}=' || {column}")} as slice_key,
-                {grouped("{column}")} as slice_values,
-                {" + ".join(f"1 - grouping({column})" for column in columns.values())}
-                    as slice_level,
+                {slice_label_sql(columns, "'{name}'")} as slice_dimensions,
+                {slice_label_sql(columns, "'{name}=' || {column}")} as slice_key,
+                {slice_label_sql(columns, "{column}")} as slice_values,
+                {slice_level_sql(columns)} as slice_level,
                 count(case when is_counted then 1 end) as task_count,
                 count(case when is_success then 1 end) as completed_count,
                 count(case when outcome = 'excluded' then 1 end) as excluded_count
             from intermediate.int_tasks_segment_values
             where is_in_evaluation_window
-            group by grouping sets ({grouping_sets}())
+            group by grouping sets ({grouping_sets_sql(config, columns)})
         )
         where slice_level = 0 or (slice_level = 1 and task_count > 0)
             or task_count >= {min_support}

@@ -12,32 +12,24 @@
     (Spark) would aggregate the tasks once per dimension per join.
 #}
 {{ config(materialized='table') }}
-{%- set dimensions = agent_segments.segment_dimensions() -%}
 
 with
 
-task_segment_values as (
+-- The long shape: every dimension's segments from one pass over the tasks.
+segment_memberships as (
 
-    select * from {{ ref('int_tasks_segment_values') }}
-    where is_counted
+    select * from {{ ref('int_task_segment_memberships') }}
 
 ),
 
 distinct_segments as (
 
-    {%- for dimension in dimensions %}
     select
-        '{{ dimension.name }}' as dimension,
-        {{ dimension.column }} as segment_value
+        dimension,
+        segment_value
 
-    from task_segment_values
-    group by {{ dimension.column }}
-    {%- if not loop.last %}
-
-    union all
-
-    {% endif %}
-    {%- endfor %}
+    from segment_memberships
+    group by dimension, segment_value
 
 ),
 

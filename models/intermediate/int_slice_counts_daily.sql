@@ -52,31 +52,32 @@ day_fingerprints as (
 
 ),
 
-days_to_count as (
+{% if is_incremental() -%}
+stored_day_fingerprints as (
 
-    {% if is_incremental() -%}
-    -- A day whose tasks changed, and a day now without tasks (no current
-    -- fingerprint: its stored rows are deleted).
-    select
-        coalesce(current_days.task_date, stored_days.task_date) as task_date,
-        current_days.day_fingerprint
-
-    from day_fingerprints as current_days
-
-    full outer join (
-        select distinct
-            task_date,
-            day_fingerprint
-        from {{ this }}
-    ) as stored_days
-        on current_days.task_date = stored_days.task_date
-
-    where current_days.day_fingerprint is distinct from stored_days.day_fingerprint
-    {%- else -%}
-    select * from day_fingerprints
-    {%- endif %}
+    select distinct
+        task_date,
+        day_fingerprint
+    from {{ this }}
 
 ),
+
+days_to_count as (
+
+    -- A day whose tasks changed, and a day now without tasks (no current
+    -- fingerprint: its stored rows are deleted).
+    {{ agent_segments.fingerprints_that_differ(
+        'day_fingerprints', 'stored_day_fingerprints', 'task_date', 'day_fingerprint'
+    ) }}
+
+),
+{%- else %}
+days_to_count as (
+
+    select * from day_fingerprints
+
+),
+{%- endif %}
 
 tasks_to_count as (
 

@@ -2,9 +2,9 @@
     One row per (counted task, dimension): the segment the task belongs to in
     that dimension, with its outcome and start. The long shape the time
     series and the intervention comparisons read. One
-    pass over the tasks, crossed with the short list of dimensions.
+    pass over the tasks, crossed with the short list of dimensions
+    (macros/dimensions_unpivoted.sql).
 #}
-{%- set dimensions = agent_segments.segment_dimensions() -%}
 
 with
 
@@ -16,12 +16,7 @@ task_segment_values as (
 
 configured_dimensions as (
 
-    {%- for dimension in dimensions %}
-    select '{{ dimension.name }}' as dimension
-    {% if not loop.last %}
-    union all
-    {% endif %}
-    {%- endfor %}
+    {{ agent_segments.configured_dimension_rows() }}
 
 ),
 
@@ -30,11 +25,8 @@ memberships as (
     select
         task_segment_values.task_id,
         configured_dimensions.dimension,
-        case configured_dimensions.dimension
-            {%- for dimension in dimensions %}
-            when '{{ dimension.name }}' then task_segment_values.{{ dimension.column }}
-            {%- endfor %}
-        end as segment_value,
+        {{ agent_segments.dimension_value('configured_dimensions.dimension', 'task_segment_values') }}
+            as segment_value,
         task_segment_values.is_success,
         task_segment_values.is_in_evaluation_window,
         task_segment_values.started_at

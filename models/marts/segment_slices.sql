@@ -30,14 +30,9 @@ task_segment_values as (
 
 ),
 
-failed_tasks as (
+configured_dimensions as (
 
-    select *
-    from task_segment_values
-    where
-        is_in_evaluation_window
-        and is_counted
-        and not is_success
+    {{ agent_segments.configured_dimension_rows() }}
 
 ),
 
@@ -45,53 +40,65 @@ alerting_slices as (
 
     select
         *,
-        -- The first dimension the slice constrains: its failures are found
-        -- by an equality join on that dimension (one branch per dimension
-        -- below), the other constraints checked on the matches. One join on
-        -- every constraint at once ("null or equal") cannot be a hash join:
-        -- at 10M tasks it compared every alerting slice with every failure.
+        -- The first dimension the slice constrains and its value there: the
+        -- slice's failures are found by an equality join on the two, the
+        -- other constraints checked on the matches. One join on every
+        -- constraint at once ("null or equal") cannot be a hash join: at 10M
+        -- tasks it compared every alerting slice with every failure.
         case
             {%- for dimension in dimensions %}
             when {{ dimension.column }} is not null then '{{ dimension.name }}'
             {%- endfor %}
-        end as first_constrained_dimension
+        end as first_constrained_dimension,
+        coalesce(
+            {%- for dimension in dimensions %}
+            {{ dimension.column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as first_constrained_value
 
     from slices_scored
     where status = 'alert' and not is_redundant
 
 ),
 
+failures_by_dimension as (
+
+    -- Each failure in the window once per dimension, with its value there:
+    -- one pass over the tasks.
+    select
+        task_segment_values.*,
+        configured_dimensions.dimension,
+        {{ agent_segments.dimension_value('configured_dimensions.dimension', 'task_segment_values') }}
+            as dimension_value
+
+    from task_segment_values
+
+    cross join configured_dimensions
+
+    where
+        task_segment_values.is_in_evaluation_window
+        and task_segment_values.is_counted
+        and not task_segment_values.is_success
+
+),
+
 alerting_slice_failures as (
 
     select
-        slice_key,
-        task_id,
+        alerting_slices.slice_key,
+        task_segment_values.task_id,
         row_number() over (
-            partition by slice_key
-            order by started_at desc, task_id asc
+            partition by alerting_slices.slice_key
+            order by task_segment_values.started_at desc, task_segment_values.task_id asc
         ) as failure_recency_rank
 
-    from (
-        {%- for dimension in dimensions %}
-        select
-            alerting_slices.slice_key,
-            task_segment_values.task_id,
-            task_segment_values.started_at
+    from alerting_slices
 
-        from alerting_slices
-
-        inner join failed_tasks as task_segment_values
-            on
-                alerting_slices.{{ dimension.column }} = task_segment_values.{{ dimension.column }}
-                and {{ dimension_matches | join('\n                and ') }}
-
-        where alerting_slices.first_constrained_dimension = '{{ dimension.name }}'
-        {%- if not loop.last %}
-
-        union all
-        {% endif %}
-        {%- endfor %}
-    ) as matched_failures
+    inner join failures_by_dimension as task_segment_values
+        on
+            alerting_slices.first_constrained_dimension = task_segment_values.dimension
+            and alerting_slices.first_constrained_value = task_segment_values.dimension_value
+            and {{ dimension_matches | join('\n            and ') }}
 
 ),
 
