@@ -31,3 +31,19 @@
 {% macro bigint_hash(expressions) -%}
     cast({{ agent_segments.hash_64(expressions) }} % 9223372036854775807 as bigint)
 {%- endmacro %}
+
+{#-
+    A whole row of a relation alias as one value, to hash every column at
+    once: the alias itself on DuckDB, a struct of its columns on Spark.
+-#}
+{% macro whole_row(alias) -%}
+    {{ return(adapter.dispatch('whole_row', 'agent_segments')(alias)) }}
+{%- endmacro %}
+
+{% macro default__whole_row(alias) -%}
+    {{ alias }}
+{%- endmacro %}
+
+{% macro spark__whole_row(alias) -%}
+    struct({{ alias }}.*)
+{%- endmacro %}

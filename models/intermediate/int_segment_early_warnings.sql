@@ -23,16 +23,15 @@
     segment's n-th task is n_s * success_ratio + n_f * failure_ratio, from
     counts alone. The statistic can first reach the alarm only at a failure,
     and the running sum's lowest point so far is always just before a
-    failure or at the latest task. So the pass over every
-    (task, dimension) row only numbers each segment's tasks (a row_number,
-    no windowed sum, which costs ten times as much) beside one aggregate of
-    counts per segment; everything after it works on the failures and one
-    latest row per segment.
+    failure or at the latest task. So only the failures and one latest row
+    per segment are walked, each failure placed in its segment's history by
+    its place within its day (int_segment_failures_daily, numbered day by
+    day, so an incremental build numbers only changed days) plus the
+    segment's tasks and failures of earlier days.
 #}
 {{ config(materialized='table') }}
 {%- set gap_rate = var('segment_gap_pp') / 100.0 -%}
 {%- set arl0 = var('early_warning_arl0') -%}
-{%- set dimensions = agent_segments.segment_dimensions() -%}
 {%- if arl0 is not number or arl0 <= 1 -%}
     {{ exceptions.raise_compiler_error("The var early_warning_arl0 must be a number above 1, got " ~ arl0) }}
 {%- endif -%}
@@ -83,38 +82,30 @@ hypotheses as (
 
 ),
 
-segment_tasks as (
+segment_days as (
 
-    -- One row per (task, dimension), on the four columns the pass needs.
-    {%- for dimension in dimensions %}
-    select
-        segment_number_{{ loop.index }} as segment_number,
-        task_sequence,
-        is_success,
-        is_in_evaluation_window
-
-    from tasks_in_time_order
-    {%- if not loop.last %}
-
-    union all
-
-    {% endif %}
-    {%- endfor %}
+    select * from {{ ref('int_segment_failures_daily') }}
 
 ),
 
-segment_tasks_numbered as (
+segment_day_offsets as (
 
-    -- The one pass over every (task, dimension) row: each task's place among
-    -- its segment's tasks.
+    -- Each segment's tasks and failures on its earlier days.
     select
         segment_number,
-        task_sequence,
-        is_success,
-        is_in_evaluation_window,
-        row_number() over (partition by segment_number order by task_sequence) as segment_task_number
+        task_date,
+        cast(coalesce(sum(task_number_in_day) over earlier_days, 0) as {{ dbt.type_bigint() }}) as tasks_before_day,
+        cast(coalesce(sum(failure_number_in_day) over earlier_days, 0) as {{ dbt.type_bigint() }})
+            as failures_before_day
 
-    from segment_tasks
+    from segment_days
+    where is_day_end
+
+    window earlier_days as (
+        partition by segment_number
+        order by task_date
+        rows between unbounded preceding and 1 preceding
+    )
 
 ),
 
@@ -124,12 +115,13 @@ segment_totals as (
     -- the last ones of every segment: the counts before it place them.
     select
         segment_number,
-        count(*) as task_count,
-        count(case when not is_success then 1 end) as failure_count,
-        count(case when not is_in_evaluation_window then 1 end) as tasks_before_window,
-        count(case when not is_in_evaluation_window and not is_success then 1 end) as failures_before_window
+        cast(sum(task_number_in_day) as {{ dbt.type_bigint() }}) as task_count,
+        cast(sum(failure_number_in_day) as {{ dbt.type_bigint() }}) as failure_count,
+        cast(sum(tasks_before_window) as {{ dbt.type_bigint() }}) as tasks_before_window,
+        cast(sum(failures_before_window) as {{ dbt.type_bigint() }}) as failures_before_window
 
-    from segment_tasks
+    from segment_days
+    where is_day_end
     group by segment_number
 
 ),
@@ -137,14 +129,20 @@ segment_totals as (
 segment_failures as (
 
     select
-        segment_number,
-        task_sequence,
-        segment_task_number,
-        is_in_evaluation_window,
-        row_number() over (partition by segment_number order by task_sequence) as segment_failure_number
+        segment_days.segment_number,
+        segment_days.task_sequence,
+        segment_days.is_in_evaluation_window,
+        segment_day_offsets.tasks_before_day + segment_days.task_number_in_day as segment_task_number,
+        segment_day_offsets.failures_before_day + segment_days.failure_number_in_day as segment_failure_number
 
-    from segment_tasks_numbered
-    where not is_success
+    from segment_days
+
+    inner join segment_day_offsets
+        on
+            segment_days.segment_number = segment_day_offsets.segment_number
+            and segment_days.task_date = segment_day_offsets.task_date
+
+    where not segment_days.is_day_end
 
 ),
 

@@ -41,56 +41,7 @@ task_segment_values as (
 
 ),
 
-day_fingerprints as (
-
-    select
-        task_date,
-        sum({{ agent_segments.summable_hash(fingerprinted) }}) as day_fingerprint
-
-    from task_segment_values
-    group by task_date
-
-),
-
-{% if is_incremental() -%}
-stored_day_fingerprints as (
-
-    select distinct
-        task_date,
-        day_fingerprint
-    from {{ this }}
-
-),
-
-days_to_count as (
-
-    -- A day whose tasks changed, and a day now without tasks (no current
-    -- fingerprint: its stored rows are deleted).
-    {{ agent_segments.fingerprints_that_differ(
-        'day_fingerprints', 'stored_day_fingerprints', 'task_date', 'day_fingerprint'
-    ) }}
-
-),
-{%- else %}
-days_to_count as (
-
-    select * from day_fingerprints
-
-),
-{%- endif %}
-
-tasks_to_count as (
-
-    select task_segment_values.*
-
-    from task_segment_values
-    {%- if is_incremental() %}
-
-    inner join days_to_count
-        on task_segment_values.task_date = days_to_count.task_date
-    {%- endif %}
-
-),
+{{ agent_segments.days_to_recount('task_segment_values', fingerprinted) }},
 
 daily_slice_counts as (
 
@@ -125,7 +76,7 @@ daily_slice_counts as (
         count(case when is_success then 1 end) as completed_count,
         count(case when outcome = 'excluded' then 1 end) as excluded_count
 
-    from tasks_to_count
+    from tasks_to_recount
     group by grouping sets (
         {%- for slice_set in slice_sets %}
         (task_date, {{ slice_set | map(attribute='column') | join(', ') }}),
@@ -140,8 +91,8 @@ final as (
 
     -- A day left without tasks keeps only its date here (synced_rows_deleted).
     select
-        days_to_count.task_date,
-        days_to_count.day_fingerprint,
+        days_to_recount.task_date,
+        days_to_recount.day_fingerprint,
         {%- for dimension in dimensions %}
         daily_slice_counts.{{ dimension.column }},
         {%- endfor %}
@@ -153,10 +104,10 @@ final as (
         daily_slice_counts.completed_count,
         daily_slice_counts.excluded_count
 
-    from days_to_count
+    from days_to_recount
 
     left join daily_slice_counts
-        on days_to_count.task_date = daily_slice_counts.task_date
+        on days_to_recount.task_date = daily_slice_counts.task_date
 
 )
 

@@ -1,21 +1,36 @@
 {#
-    A table, not a view: both the accepted (fct_task_runs) and the rejected
-    (rejected_task_runs) sides read it. Rebuilt from every loaded record at
-    each build, so a later delivery of a run supersedes an earlier one
-    whichever build loaded each.
-#}
-{{ config(materialized='table') }}
-
-{#
     One row per raw record, with the rejection rule it breaks (if any).
     Rules apply in the order of docs/definitions.md, section 2; the first
     that applies names the rejection, so every record has at most one reason.
+
+    A table: both the accepted (fct_task_runs) and the rejected
+    (rejected_task_runs) sides read it. A record's verdict depends on the
+    record, on every other delivery of its task_run_id (the latest wins), on
+    the rules (the status mapping seed, var max_clock_skew_hours, this file)
+    and, for the future-timestamp rule, on the build's clock. So on DuckDB an
+    incremental build (issue #4) validates again only:
+      - the records of raw files that are new or were rewritten (their
+        source_file_version differs from the stored one), and every record
+        sharing a task_run_id with those records, before or after the change;
+      - the records rejected as timestamp_in_future, and every record sharing
+        their task_run_id: the clock has moved on;
+      - every record, when the rules' fingerprint differs from the stored one.
+    It replaces those records' rows and deletes the rows of records a
+    rewritten file no longer holds. Everything else stands as validated,
+    which is what a full build would decide again. Elsewhere a table rebuilt
+    at every build (synced_table_materialization).
 #}
+{{ agent_segments.synced_table_config(['source_file', 'record_number'], present_column='source_file_version') }}
+{#- The rules besides the status mapping, whose rows are fingerprinted in SQL below. -#}
+{%- set validation_rules = 'max_clock_skew_hours=' ~ var('max_clock_skew_hours')
+    ~ '|' ~ model.get('checksum', {}).get('checksum', '') -%}
 
 with
 
-task_runs as (
+task_runs as {{ 'not materialized' if is_incremental() else '' }} (
 
+    -- Read three times by an incremental build, each read needing other
+    -- columns of other records: materializing it would copy every record.
     select * from {{ ref('stg_agent_logs__task_runs') }}
 
 ),
@@ -26,6 +41,146 @@ task_status_outcomes as (
 
 ),
 
+validation_rules as (
+
+    select
+        '{{ validation_rules }}|' || cast(
+            coalesce(sum({{ agent_segments.summable_hash(['raw_status', 'outcome']) }}), 0)
+            as {{ dbt.type_string() }}
+        ) as validation_rules_fingerprint
+
+    from task_status_outcomes
+
+),
+
+{% if is_incremental() -%}
+stored_records as (
+
+    select
+        source_file,
+        record_number,
+        {{ agent_segments.stored_column_or_null('source_file_version', dbt.type_string()) }},
+        task_run_id,
+        rejection_reason,
+        {{ agent_segments.stored_column_or_null('validation_rules_fingerprint', dbt.type_string()) }}
+
+    from {{ this }}
+
+),
+
+rules_changed as (
+
+    select count(*) > 0 as rules_changed
+
+    from (select distinct validation_rules_fingerprint from stored_records) as stored_rules
+
+    cross join validation_rules
+
+    where stored_rules.validation_rules_fingerprint is distinct from validation_rules.validation_rules_fingerprint
+
+),
+
+current_file_versions as (
+
+    select distinct
+        source_file,
+        source_file_version
+    from task_runs
+
+),
+
+stored_file_versions as (
+
+    select distinct
+        source_file,
+        source_file_version
+    from stored_records
+
+),
+
+changed_files as (
+
+    -- New and rewritten files (a stored file is never gone from staging:
+    -- raw_files_to_load stops the build).
+    {{ agent_segments.fingerprints_that_differ(
+        'current_file_versions', 'stored_file_versions', 'source_file', 'source_file_version'
+    ) }}
+
+),
+
+current_records_of_changed_files as (
+
+    select
+        task_runs.source_file,
+        task_runs.record_number,
+        task_runs.task_run_id
+
+    from task_runs
+
+    inner join changed_files
+        on task_runs.source_file = changed_files.source_file
+
+),
+
+stored_records_of_changed_files as (
+
+    select
+        stored_records.source_file,
+        stored_records.record_number,
+        stored_records.task_run_id
+
+    from stored_records
+
+    inner join changed_files
+        on stored_records.source_file = changed_files.source_file
+
+),
+
+task_run_ids_to_rank_again as (
+
+    select task_run_id from current_records_of_changed_files
+    union
+    select task_run_id from stored_records_of_changed_files
+    union
+    select task_run_id from stored_records
+    where rejection_reason = 'timestamp_in_future'
+
+),
+
+records_gone as (
+
+    -- Lines a rewritten file no longer holds.
+    select
+        stored_records_of_changed_files.source_file,
+        stored_records_of_changed_files.record_number
+
+    from stored_records_of_changed_files
+
+    left join current_records_of_changed_files
+        on
+            stored_records_of_changed_files.source_file = current_records_of_changed_files.source_file
+            and stored_records_of_changed_files.record_number = current_records_of_changed_files.record_number
+
+    where current_records_of_changed_files.source_file is null
+
+),
+
+records_to_validate as (
+
+    -- A record rejected as timestamp_in_future has a task_run_id (it passed
+    -- the required-field rule), so its task_run_id brings it back.
+    select task_runs.*
+
+    from task_runs
+
+    where
+        (select rules_changed from rules_changed)
+        or task_runs.source_file in (select changed_files.source_file from changed_files)
+        or task_runs.task_run_id in (select task_run_ids_to_rank_again.task_run_id from task_run_ids_to_rank_again)
+
+),
+
+{% endif -%}
 build_clock as (
 
     -- Start times beyond this are clock or parsing errors, not tasks.
@@ -43,11 +198,14 @@ task_runs_with_outcome as (
     select
         task_runs.*,
         task_status_outcomes.outcome,
-        build_clock.latest_plausible_started_at
+        build_clock.latest_plausible_started_at,
+        validation_rules.validation_rules_fingerprint
 
-    from task_runs
+    from {{ 'records_to_validate' if is_incremental() else 'task_runs' }} as task_runs
 
     cross join build_clock
+
+    cross join validation_rules
 
     left join task_status_outcomes
         on task_runs.status_key = task_status_outcomes.raw_status
@@ -202,6 +360,8 @@ validated as (
         output_tokens,
         started_at,
         finished_at,
+        source_file_version,
+        validation_rules_fingerprint,
         case
             when record_rejection_reason is not null then record_rejection_reason
             when same_content_delivery_rank > 1 then 'duplicate_delivery'
@@ -218,3 +378,15 @@ validated as (
 )
 
 select * from validated
+{%- if is_incremental() %}
+
+-- Gone records are written with only their key (synced_rows_deleted
+-- removes them in the same transaction).
+union all by name
+
+select
+    source_file,
+    record_number
+
+from records_gone
+{%- endif %}

@@ -8,19 +8,27 @@ already delivered line, a conflicting copy of a run and a run moved to
 another task; then the last two weeks, with the first file rewritten without
 its first line and with a few more runs, built with a shorter evaluation
 window; then the same files with a smaller slice search over one dimension
-fewer. Each step is an incremental build on
-one warehouse; a full build of the final folder on a new warehouse must agree
-with it table for table, intermediate tables included (on DuckDB the facts
-are rewritten only where rows changed, macros/synced_rows.sql, and slices
-recounted only for changed days, int_slice_counts_daily).
+fewer and a smaller allowance for clock skew. A run dated just beyond the
+allowed clock skew arrives with the first delivery: rejected then, it counts
+once the clock has passed it, as it does in a full build. Each step is an
+incremental build on one warehouse. After the third build and after the last,
+a full build of the same folder with the same settings on a new warehouse must
+agree with it table for table, intermediate tables included: on DuckDB records
+are validated again and tasks decided again only where their inputs changed,
+the facts are rewritten only where rows changed (macros/synced_rows.sql), and
+slices recounted and failures placed in their segments only for changed days
+(int_slice_counts_daily, int_segment_failures_daily).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -71,6 +79,27 @@ def _late_arrivals(first_week: Path, second_week: Path) -> list[str]:
     return late
 
 
+def _extra_run_dated(line: str, suffix: str, started_at: datetime) -> str:
+    """Another run of the task of `line` (its run id gets `suffix`), started at
+    `started_at` as attempt 0: it never decides its task, so it moves no
+    task's date and no evaluation window."""
+    record = json.loads(line)
+    record["task_run_id"] += suffix
+    record["attempt"] = 0
+    record["started_at"] = started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    record["finished_at"] = (started_at + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps(record)
+
+
+def _verdict(build: BuildResult, task_run_id: str) -> str | None:
+    verdicts = build.query(
+        "select rejection_reason from intermediate.int_task_runs_validated"
+        f" where task_run_id = '{task_run_id}'"
+    )["rejection_reason"]
+    assert len(verdicts) == 1, verdicts
+    return verdicts[0]
+
+
 def _marts(build: BuildResult) -> dict[str, pd.DataFrame]:
     relations = build.query(
         "select table_schema, table_name from information_schema.tables "
@@ -83,6 +112,16 @@ def _marts(build: BuildResult) -> dict[str, pd.DataFrame]:
         frame = build.table(f"{schema}.{name}")
         frames[f"{schema}.{name}"] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return frames
+
+
+def _assert_same_tables(incremental: BuildResult, full: BuildResult) -> None:
+    """Every staging, intermediate and mart table of `incremental` equals that of
+    `full`, a full build on the same files with the same settings."""
+    assert not full.unexpected_failures(), full.describe()
+    incremental_tables, full_tables = _marts(incremental), _marts(full)
+    assert incremental_tables.keys() == full_tables.keys()
+    for relation, expected in full_tables.items():
+        pd.testing.assert_frame_equal(incremental_tables[relation], expected, obj=relation)
 
 
 def _loaded_files(build: BuildResult) -> str:
@@ -103,8 +142,26 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
             shutil.copy(path, arriving / path.name)
 
     deliver(*weeks[:2])
+    # A run dated 2 minutes beyond the default clock skew allowance (24 hours): in the
+    # future for the first build, not for the third. And one 2 hours ahead: accepted
+    # until the fourth build allows 1 hour of skew. Both are extra runs of delivered
+    # tasks, so they change attempt counts.
+    skew_hours = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "max_clock_skew_hours"
+    ]
+    now = datetime.now(UTC)
+    due = now + timedelta(hours=skew_hours, minutes=2)
+    (arriving / "task_runs_clock.jsonl").write_text(
+        _extra_run_dated(_lines(weeks[0])[7], "_due", due)
+        + "\n"
+        + _extra_run_dated(_lines(weeks[0])[8], "_ahead", now + timedelta(hours=2))
+        + "\n"
+    )
     first = run_dbt_build(arriving, warehouse)
     assert not first.unexpected_failures(), first.describe()
+    assert _verdict(first, json.loads(_lines(weeks[0])[7])["task_run_id"] + "_due") == (
+        "timestamp_in_future"
+    )
 
     deliver(*weeks[2:4])
     (arriving / "task_runs_late_arrivals.jsonl").write_text(
@@ -124,15 +181,24 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
     rewritten = arriving / weeks[0].name
     rewritten.write_text("\n".join(_lines(rewritten)[1:] + extra_runs) + "\n")
     # The last build also narrows the evaluation window: days leave it.
+    until_due = due - timedelta(hours=skew_hours) - datetime.now(UTC)
+    time.sleep(max(0.0, until_due.total_seconds() + 1))
     third = run_dbt_build(arriving, warehouse, {"evaluation_window_days": 14})
     assert not third.unexpected_failures(), third.describe()
     staging_sql = _loaded_files(third)
     assert weeks[0].name in staging_sql and weeks[4].name in staging_sql
     assert weeks[1].name not in staging_sql and "task_runs_late_arrivals.jsonl" not in staging_sql
+    assert _verdict(third, json.loads(_lines(weeks[0])[7])["task_run_id"] + "_due") is None
+    # Compared here too, not only after the last build: its change of settings rebuilds
+    # whole models and would hide a day or a record this build failed to redo.
+    _assert_same_tables(
+        third, run_dbt_build(arriving, tmp_path / "full_third", {"evaluation_window_days": 14})
+    )
 
     # Then, on the same files, a smaller slice search without the user dimension: no task
     # changed, but every day's slice counts do (int_slice_counts_daily keeps counts day by
-    # day), and the synced tables lose a column.
+    # day), and the synced tables lose a column. With 1 hour of clock skew allowed, the
+    # run 2 hours ahead is rejected: a change of rules validates every record again.
     project_dimensions = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
         "segment_dimensions"
     ]
@@ -140,17 +206,15 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
         "evaluation_window_days": 14,
         "max_slice_level": 2,
         "segment_dimensions": [name for name in project_dimensions if name != "user"],
+        "max_clock_skew_hours": 1,
     }
     fourth = run_dbt_build(arriving, warehouse, changed_settings)
     assert not fourth.unexpected_failures(), fourth.describe()
+    assert _verdict(fourth, json.loads(_lines(weeks[0])[8])["task_run_id"] + "_ahead") == (
+        "timestamp_in_future"
+    )
 
-    full = run_dbt_build(arriving, tmp_path / "full", changed_settings)
-    assert not full.unexpected_failures(), full.describe()
-
-    incremental_tables, full_tables = _marts(fourth), _marts(full)
-    assert incremental_tables.keys() == full_tables.keys()
-    for relation, expected in full_tables.items():
-        pd.testing.assert_frame_equal(incremental_tables[relation], expected, obj=relation)
+    _assert_same_tables(fourth, run_dbt_build(arriving, tmp_path / "full", changed_settings))
 
     # Every raw line is a record once: the rewritten file replaced its rows.
     raw_lines = sum(
@@ -200,3 +264,36 @@ def test_a_vanished_raw_file_stops_an_incremental_build(weekly_files: Path, tmp_
         "source_file"
     ]
     assert removed.name not in " ".join(files)
+
+
+def test_a_warehouse_built_before_the_fingerprint_columns_upgrades_in_place(
+    weekly_files: Path, tmp_path: Path
+) -> None:
+    """A warehouse built by a version whose validation and deciding-run tables lack
+    the columns an incremental build compares (file version, rules and runs
+    fingerprints): the next plain build recomputes those tables and adds the
+    columns, leaving every table as it was, with no --full-refresh."""
+    raw = tmp_path / "raw"
+    shutil.copytree(weekly_files, raw)
+    warehouse = tmp_path / "warehouse"
+    built = run_dbt_build(raw, warehouse)
+    assert not built.unexpected_failures(), built.describe()
+    before = _marts(built)
+
+    with duckdb.connect(str(built.db_path)) as connection:
+        for table, column in [
+            ("int_task_runs_validated", "source_file_version"),
+            ("int_task_runs_validated", "validation_rules_fingerprint"),
+            ("int_tasks_reduced_to_deciding_run", "runs_fingerprint"),
+        ]:
+            connection.execute(f"alter table intermediate.{table} drop column {column}")
+
+    upgraded = run_dbt_build(raw, warehouse)
+    assert not upgraded.unexpected_failures(), upgraded.describe()
+    after = _marts(upgraded)
+    assert after.keys() == before.keys()
+    for relation, expected in before.items():
+        # The added columns come last in the upgraded tables: compared by name.
+        columns = list(expected.columns)
+        actual = after[relation][columns].sort_values(columns).reset_index(drop=True)
+        pd.testing.assert_frame_equal(actual, expected, obj=relation)
