@@ -48,6 +48,9 @@ TRIALS = 20
 # Of the TRIALS, these are killed after the new snapshot folder appears (the
 # publish takes a fraction of a second, so uniform times would rarely hit it).
 PUBLISH_TRIALS = 5
+# And these are let finish before the kill: on a loaded machine every other
+# trial may die before its switch, and the readers must see at least one switch.
+FINISHED_TRIALS = 1
 SEED = 20261125
 FIRST_DELIVERIES = 2
 TASKS_PER_DELIVERY = 30
@@ -242,7 +245,8 @@ class Trial:
     number: int
     state: int
     # "anywhere": killed kill_fraction of a build's duration after its start;
-    # "in publish": killed publish_delay_seconds after its snapshot folder appears.
+    # "in publish": killed publish_delay_seconds after its snapshot folder appears;
+    # "after finishing": killed once the build has ended by itself.
     kill_plan: str
     kill_fraction: float = 0.0
     publish_delay_seconds: float = 0.0
@@ -306,6 +310,9 @@ class Trials:
                 trial.problems.append("the build ended without starting a publish")
             self.build_seconds = time.monotonic() - started
             time.sleep(trial.publish_delay_seconds)
+        elif trial.kill_plan == "after finishing":
+            process.wait(timeout=DBT_TIMEOUT_SECONDS)
+            self.build_seconds = time.monotonic() - started
         else:
             try:
                 process.wait(timeout=trial.kill_fraction * self.build_seconds)
@@ -329,14 +336,16 @@ class Trials:
 
 
 def kill_plans(rng: random.Random, publish_seconds: float) -> list[Trial]:
-    """Seeded kill moments: one in each equal slice of a build's duration, and
-    PUBLISH_TRIALS within the publish. A publish trial goes first: it measures
-    how long a build on the grown folder takes."""
-    spread = TRIALS - PUBLISH_TRIALS
+    """Seeded kill moments: one in each equal slice of a build's duration,
+    PUBLISH_TRIALS within the publish and FINISHED_TRIALS after the build. A
+    publish trial goes first: it measures how long a build on the grown folder
+    takes."""
+    spread = TRIALS - PUBLISH_TRIALS - FINISHED_TRIALS
     plans = [
         Trial(0, 0, "anywhere", kill_fraction=(slot + rng.random()) / spread)
         for slot in range(spread)
     ]
+    plans += [Trial(0, 0, "after finishing") for _ in range(FINISHED_TRIALS)]
     # Publish kills in equal slices of 1.25 publishes: the first slices land
     # while marts are being written, the last one may land after the switch.
     plans += [
