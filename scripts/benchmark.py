@@ -27,8 +27,11 @@ What it does for each N (--rows):
 5. pandas: `pandas_segment_table`, what a notebook would do: read each file with
    pd.read_json, derive the same values, and the level-1 segment table (counts, completion
    rate, Wilson interval, gap). Run in a subprocess with a time limit and an address-space cap.
-6. Incremental: one new file with --incremental-fraction of N new rows for the next day, a few
-   late rows for the first day and an exact copy of an earlier line; `dbt build` again.
+6. Incremental: `dbt build` again with no new file (what any incremental build costs), then
+   for each --incremental-fraction one new file with that share of N new rows for the next
+   day, a few late rows for the first day and an exact copy of an earlier line, and `dbt build`
+   again. The fitted line, seconds = fixed + per new row x new rows, says what part is
+   proportional to the new data.
 7. Spill check: a full build in a new warehouse with --spill-memory-limit (well below the raw
    size): it must finish, and its peak memory and temp folder size are recorded.
 
@@ -274,11 +277,12 @@ def generate_raw(
 
 
 def add_incremental_file(
-    raw: Path, new_rows: int, late_rows: int, memory_limit: str
+    raw: Path, new_rows: int, late_rows: int, memory_limit: str, delivery: int = 1
 ) -> dict[str, Any]:
     """One new file for the day after the last: `new_rows` new runs, `late_rows` new runs
     dated on the first day, and an exact copy of a line of the first file. Reads only the
-    first and last files (they are named by date)."""
+    first and last files (they are named by date). `delivery` numbers the new ids, so that
+    each added file brings runs of its own."""
     files = sorted(raw.glob("task_runs_*.jsonl"))
     first_file, last_file = files[0], files[-1]
     with duckdb.connect() as connection:
@@ -304,8 +308,8 @@ def add_incremental_file(
         )
         duplicate_id = connection.execute("select task_run_id from duplicated").fetchone()[0]
         parts = [
-            replica_sql(earlier(new_rows), "'_n'", "0", f"{new_day:%Y-%m-%d}"),
-            replica_sql(earlier(late_rows), "'_late'", "0", f"{first_day:%Y-%m-%d}"),
+            replica_sql(earlier(new_rows), f"'_n{delivery}'", "0", f"{new_day:%Y-%m-%d}"),
+            replica_sql(earlier(late_rows), f"'_late{delivery}'", "0", f"{first_day:%Y-%m-%d}"),
             # Written again by the same path, so its text is the same bytes (checked below).
             replica_sql("duplicated", "''", "0"),
         ]
@@ -929,19 +933,58 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     if pandas_run.get("status") == "finished":
         figures["full_build_over_pandas"] = round(build_seconds / pandas_run["seconds"], 2)
         figures["pandas_over_full_build"] = round(pandas_run["seconds"] / build_seconds, 2)
+    if run.get("incremental_builds"):
+        figures.update(incremental_fit(run))
     return figures
+
+
+def incremental_fit(run: dict[str, Any]) -> dict[str, float]:
+    """The least-squares line through the incremental builds' (new rows, seconds), the build
+    with no new file at 0: its intercept is what every incremental build costs whatever it
+    brings, its slope what each new row adds (beside a full build's seconds per row)."""
+    points = [(0, run["unchanged_build"]["wall_seconds"])] + [
+        (step["file"]["rows"], step["build"]["wall_seconds"]) for step in run["incremental_builds"]
+    ]
+    mean_rows = sum(rows for rows, _ in points) / len(points)
+    mean_seconds = sum(seconds for _, seconds in points) / len(points)
+    spread = sum((rows - mean_rows) ** 2 for rows, _ in points)
+    slope = sum((rows - mean_rows) * (seconds - mean_seconds) for rows, seconds in points) / spread
+    fixed = mean_seconds - slope * mean_rows
+    return {
+        "incremental_fixed_seconds": round(fixed, 1),
+        "incremental_seconds_per_million_new_rows": round(slope * 1e6, 1),
+        "full_build_seconds_per_million_rows": round(
+            run["full_build"]["wall_seconds"] / run["rows"] * 1e6, 1
+        ),
+        "incremental_fixed_over_full_build": round(fixed / run["full_build"]["wall_seconds"], 3),
+    }
 
 
 def table(results: dict[str, Any]) -> str:
     lines = [
         "| rows | raw JSONL | full build | start-up | rows/s | peak memory (limit) | "
-        "lower bound | build / lower bound | pandas | build / pandas | incremental build |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "lower bound | build / lower bound | pandas | build / pandas | "
+        "incremental builds: no new file; each new file | incremental = fixed + per new row |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in results["runs"]:
         full, figures = run["full_build"], run["summary"]
         lower, pandas_run = run["lower_bound"], run["pandas"]
-        incremental = run.get("incremental_build")
+        steps = run.get("incremental_builds", [])
+        incremental = "; ".join(
+            [f"{run['unchanged_build']['wall_seconds']:.1f} s" if steps else "-"]
+            + [
+                f"+{step['file']['rows']:,} rows {step['build']['wall_seconds']:.1f} s"
+                for step in steps
+            ]
+        )
+        fit = (
+            f"{figures['incremental_fixed_seconds']:.1f} s + "
+            f"{figures['incremental_seconds_per_million_new_rows']:.1f} s per 1M "
+            f"(full build: {figures['full_build_seconds_per_million_rows']:.1f} s per 1M rows)"
+            if "incremental_fixed_seconds" in figures
+            else "-"
+        )
         lines.append(
             f"| {run['rows']:,} | {gib(run['data']['bytes'])} | {full['wall_seconds']:.1f} s | "
             f"{figures['startup_seconds']:.1f} s | {figures['full_build_rows_per_second']:,} | "
@@ -956,24 +999,20 @@ def table(results: dict[str, Any]) -> str:
                 if "full_build_over_pandas" in figures
                 else f"{pandas_run['status']} | - | "
             )
-            + (
-                f"{incremental['wall_seconds']:.1f} s ({run['incremental']['rows']:,} new rows) |"
-                if incremental
-                else "- |"
-            )
+            + f"{incremental} | {fit} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def incremental_split(rows: int, full: dict[str, Any], after: dict[str, Any]) -> str:
-    """Where the incremental build's model time went, each model beside its full-build time."""
+def incremental_split(build_name: str, full: dict[str, Any], after: dict[str, Any]) -> str:
+    """Where an incremental build's model time went, each model beside its full-build time."""
     full_models, models = full["model_seconds"], after["model_seconds"]
     costliest = sorted(models, key=lambda name: -models[name])[:8]
     listed = ", ".join(
         f"{name} {models[name]:.1f} s ({full_models.get(name, 0.0):.1f} s)" for name in costliest
     )
     return (
-        f"Incremental at {rows:,} rows, model by model: all models {sum(models.values()):.1f} s "
+        f"{build_name}, model by model: all models {sum(models.values()):.1f} s "
         f"against {sum(full_models.values()):.1f} s in the full build (summed over 2 threads). "
         f"The costliest, with their full-build time in parentheses: {listed}."
     )
@@ -996,16 +1035,31 @@ def notes(results: dict[str, Any]) -> list[str]:
             f"(dbt alone, the start-up run: {gib(run['startup']['peak_rss_bytes'])}), DuckDB "
             f"temp files up to {gib(full['peak_spill_bytes'])}."
         )
-        incremental, after = run["incremental"], run["incremental_build"]
+        unchanged = run["unchanged_build"]
         found.append(
-            f"Incremental at {run['rows']:,} rows: one new file of {incremental['rows']:,} rows "
-            f"({incremental['new_rows']:,} new runs, {incremental['late_rows']} late runs dated "
-            f"{incremental['late_rows_date']}, one exact duplicate line), `dbt build` "
-            f"{after['wall_seconds']:.1f} s; afterwards {after['warehouse']['accepted_runs']:,} "
-            f"accepted runs, rejected {after['warehouse']['rejected']}."
+            f"Incremental at {run['rows']:,} rows with no new file: `dbt build` "
+            f"{unchanged['wall_seconds']:.1f} s."
         )
-        if "model_seconds" in after and "model_seconds" in full:
-            found.append(incremental_split(run["rows"], full, after))
+        if "model_seconds" in unchanged and "model_seconds" in full:
+            found.append(
+                incremental_split(f"With no new file at {run['rows']:,} rows", full, unchanged)
+            )
+        for delivery, step in enumerate(run["incremental_builds"], start=1):
+            added, after = step["file"], step["build"]
+            found.append(
+                f"Incremental file {delivery} at {run['rows']:,} rows: {added['rows']:,} rows "
+                f"({added['new_rows']:,} new runs, {added['late_rows']} late runs dated "
+                f"{added['late_rows_date']}, one exact duplicate line), `dbt build` "
+                f"{after['wall_seconds']:.1f} s; afterwards "
+                f"{after['warehouse']['accepted_runs']:,} accepted runs, rejected "
+                f"{after['warehouse']['rejected']}."
+            )
+            if "model_seconds" in after and "model_seconds" in full:
+                found.append(
+                    incremental_split(
+                        f"Incremental file {delivery} at {run['rows']:,} rows", full, after
+                    )
+                )
         spill = run.get("spill_build")
         if spill and spill.get("status") == "failed":
             found.append(
@@ -1120,11 +1174,16 @@ def benchmark_size(work: Path, rows: int, args: argparse.Namespace) -> dict[str,
             parse_bytes(args.pandas_address_space_cap),
         )
 
-    new_rows = max(1, round(rows * args.incremental_fraction))
-    log(f"{rows:,}: incremental file ({new_rows:,} new rows)")
-    run["incremental"] = add_incremental_file(raw, new_rows, args.late_rows, args.memory_limit)
-    run["incremental_build"] = dbt_build(build_dir, db_path, raw, args.memory_limit)
-    run["incremental_build"]["warehouse"] = warehouse_counts(db_path)
+    log(f"{rows:,}: incremental build with no new file")
+    run["unchanged_build"] = dbt_build(build_dir, db_path, raw, args.memory_limit)
+    run["incremental_builds"] = []
+    for delivery, fraction in enumerate(args.incremental_fraction, start=1):
+        new_rows = max(1, round(rows * fraction))
+        log(f"{rows:,}: incremental file {delivery} ({new_rows:,} new rows)")
+        added = add_incremental_file(raw, new_rows, args.late_rows, args.memory_limit, delivery)
+        build = dbt_build(build_dir, db_path, raw, args.memory_limit)
+        build["warehouse"] = warehouse_counts(db_path)
+        run["incremental_builds"].append({"file": added, "build": build})
     shutil.rmtree(build_dir)
 
     if args.spill_memory_limit:
@@ -1177,8 +1236,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--incremental-fraction",
         type=float,
-        default=0.01,
-        help="new runs in the incremental file, as a share of the rows (default 0.01)",
+        nargs="+",
+        default=[0.01, 0.1],
+        help="new runs in each incremental file, as a share of the rows, one build per file "
+        "in turn (default 0.01 0.1)",
     )
     parser.add_argument(
         "--late-rows",
@@ -1224,7 +1285,7 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args)
     if args.spill_memory_limit == "0":
         args.spill_memory_limit = None
-    if not 0 < args.incremental_fraction < 1:
+    if not all(0 < fraction < 1 for fraction in args.incremental_fraction):
         build_parser().error("--incremental-fraction must be in (0, 1)")
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="benchmark_build_"))
     work.mkdir(parents=True, exist_ok=True)
