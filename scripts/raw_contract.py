@@ -66,9 +66,15 @@ ROLE_FIELDS = (RUN_ID_FIELD, TASK_TYPE_FIELD, STATUS_FIELD, STARTED_AT_FIELD, IN
 
 # ISO-8601 as docs/definitions.md (rule 5) and the dbt macro parse_timestamp_utc accept it: a date,
 # optionally a time and an offset. Kept verbatim equal to the macro's pattern (a test checks).
+# The year is 0001-9999 and the hour 00-23: DuckDB alone would read year 0000 as 1 BC and
+# T24:00:00 as the next midnight, which Python's datetime rejects; one rule on every engine.
 ISO_8601_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$"
+    r"^(\d{3}[1-9]|\d{2}[1-9]\d|\d[1-9]\d{2}|[1-9]\d{3})-\d{2}-\d{2}"
+    r"([T ]([01]\d|2[0-3]):\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$"
 )
+# And the UTC moment, once the offset is applied, lies in years 0001-9999 (the macro's
+# utc_timestamp_range).
+UTC_TIMESTAMP_RANGE = ("0001-01-01 00:00:00", "9999-12-31 23:59:59.999999")
 
 # What "blank" and "trimmed" strip: space, tab, line feed, carriage return, form
 # feed (the `\s` of the trim_whitespace macro).
@@ -336,10 +342,10 @@ def parse_timestamps_utc(texts: Iterable[str | None]) -> list[datetime | None]:
         connection.execute("set TimeZone = 'UTC'")
         connection.register("timestamp_texts", values)
         rows = connection.execute(
-            "select case when regexp_matches(text, ?) then "
-            "cast(timezone('UTC', try_cast(text as timestamptz)) as timestamp) end "
-            "from timestamp_texts",
-            [ISO_8601_PATTERN],
+            "select case when regexp_matches(text, ?) and parsed between ? and ? then parsed end "
+            "from (select text, cast(timezone('UTC', try_cast(text as timestamptz)) as timestamp)"
+            " as parsed from timestamp_texts)",
+            [ISO_8601_PATTERN, *UTC_TIMESTAMP_RANGE],
         ).fetchall()
     return [row[0] for row in rows]
 

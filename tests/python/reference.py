@@ -218,7 +218,10 @@ def parse_timestamp(text: str) -> datetime | None:
     if offset and offset != "Z":
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-        moment = moment - delta if offset[0] == "+" else moment + delta
+        try:
+            moment = moment - delta if offset[0] == "+" else moment + delta
+        except OverflowError:  # before 0001 or after 9999 in UTC
+            return None
     return moment
 
 

@@ -56,6 +56,11 @@ EXPECTED_REJECTIONS: dict[tuple[str, int], tuple[str, str | tuple[str, ...] | No
     (FILE_A, 25): ("missing_required_field", "task_type"),
     (FILE_A, 30): ("unparseable_timestamp", "finished_at"),
     (FILE_A, 31): ("missing_required_field", "started_at"),
+    # T24:00:00 and year 0000: DuckDB alone would read them (the next midnight, 1 BC).
+    (FILE_B, 5): ("unparseable_timestamp", "started_at"),
+    (FILE_B, 6): ("unparseable_timestamp", "started_at"),
+    # Valid text whose offset carries it into 1 BC in UTC.
+    (FILE_B, 7): ("unparseable_timestamp", "started_at"),
 }
 
 # (file, line) of every accepted task run.
@@ -225,7 +230,9 @@ def test_fixture_line_numbers_are_as_documented():
     assert '"run-022"' in lines[30]
     lines_b = (MALFORMED / FILE_B).read_text(encoding="utf-8").split("\n")
     assert '"run-016"' in lines_b[0] and lines_b[1] == "" and '"run-023"' in lines_b[2]
-    assert count_raw_records(MALFORMED) == 31
+    assert lines_b[3] == "" and '"run-024"' in lines_b[4] and '"run-025"' in lines_b[5]
+    assert '"run-026"' in lines_b[6]
+    assert count_raw_records(MALFORMED) == 34
 
 
 def test_every_rejection_has_the_expected_reason_and_detail(build):

@@ -358,9 +358,24 @@ def test_timestamp_rule_is_the_dbt_macro_rule():
     """GE's "parses" must mean what staging accepts: the macro's pattern, then DuckDB's cast."""
     macro = (PROJECT_DIR / "macros" / "parse_timestamp_utc.sql").read_text(encoding="utf-8")
     assert contract.ISO_8601_PATTERN in macro, "macros/parse_timestamp_utc.sql changed its pattern"
+    for bound in contract.UTC_TIMESTAMP_RANGE:
+        assert f"cast('{bound}' as timestamp)" in macro, "the macro's UTC range changed"
     assert "try_cast" in macro and "timestamptz" in macro
     parsed = contract.parse_timestamps_utc(
-        ["2026-09-07T04:41:27Z", "2026-09-07 06:41:27+02:00", "2026-09-07", "epoch", "2026-13-01"]
+        [
+            "2026-09-07T04:41:27Z",
+            "2026-09-07 06:41:27+02:00",
+            "2026-09-07",
+            "epoch",
+            "2026-13-01",
+            # DuckDB alone would read these as the next midnight and as 1 BC.
+            "2026-09-07T24:00:00Z",
+            "0000-09-07T04:41:27Z",
+            # Valid text whose UTC moment falls outside years 0001-9999.
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:30:00-01:00",
+            "0001-01-01T00:30:00-01:00",
+        ]
     )
     assert [moment and moment.isoformat() for moment in parsed] == [
         "2026-09-07T04:41:27",
@@ -368,6 +383,11 @@ def test_timestamp_rule_is_the_dbt_macro_rule():
         "2026-09-07T00:00:00",
         None,
         None,
+        None,
+        None,
+        None,
+        None,
+        "0001-01-01T01:30:00",
     ]
 
 
