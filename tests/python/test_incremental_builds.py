@@ -253,17 +253,55 @@ def test_a_vanished_raw_file_stops_an_incremental_build(weekly_files: Path, tmp_
 
     removed = sorted(arriving.glob("task_runs_*.jsonl"))[0]
     removed.unlink()
-    stopped = run_dbt_build(arriving, warehouse)
+    _assert_stops_until_a_full_refresh(arriving, warehouse, "no longer in raw_path", removed)
+
+
+def _assert_stops_until_a_full_refresh(
+    raw: Path, warehouse: Path, message: str, changed_file: Path
+) -> None:
+    """An incremental build stops, naming `changed_file` and the way out; a full
+    refresh then builds without loading any record of it."""
+    stopped = run_dbt_build(raw, warehouse)
     assert stopped.exit_code != 0
-    assert "no longer in raw_path" in stopped.output and removed.name in stopped.output
+    assert message in stopped.output and changed_file.name in stopped.output
     assert "--full-refresh" in stopped.output
 
-    refreshed = run_dbt_build(arriving, warehouse, extra_args=["--full-refresh"])
+    refreshed = run_dbt_build(raw, warehouse, extra_args=["--full-refresh"])
     assert not refreshed.unexpected_failures(), refreshed.describe()
-    files = refreshed.query("select distinct source_file from staging.stg_agent_logs__task_runs")[
-        "source_file"
-    ]
-    assert removed.name not in " ".join(files)
+    files = refreshed.query("select distinct source_file from staging.stg_agent_logs__task_runs")
+    assert not files["source_file"].str.endswith("/" + changed_file.name).any()
+
+
+def test_empty_raw_files_are_named_and_an_emptied_one_stops_an_incremental_build(
+    weekly_files: Path, tmp_path: Path
+) -> None:
+    """A delivery that arrives empty (0 bytes) is named in a warning and brings no
+    record; a loaded file emptied later stops the build, as a vanished one does,
+    since its records would otherwise stay."""
+    arriving = tmp_path / "raw"
+    shutil.copytree(weekly_files, arriving)
+    empty_delivery = arriving / "task_runs_empty_delivery.jsonl"
+    empty_delivery.write_bytes(b"")
+    warehouse = tmp_path / "warehouse"
+    built = run_dbt_build(arriving, warehouse)
+    assert not built.unexpected_failures(), built.describe()
+    assert "are empty (0 bytes)" in built.output and empty_delivery.name in built.output
+    loaded = built.query("select distinct source_file from staging.stg_agent_logs__task_runs")
+    assert not loaded["source_file"].str.endswith(empty_delivery.name).any()
+    tasks = len(built.table("marts.fct_task_runs"))
+
+    # An incremental build that finds another empty delivery names it too.
+    second_empty = arriving / "task_runs_empty_again.jsonl"
+    second_empty.write_bytes(b"")
+    again = run_dbt_build(arriving, warehouse)
+    assert not again.unexpected_failures(), again.describe()
+    assert second_empty.name in again.output and "are empty (0 bytes)" in again.output
+    assert len(again.table("marts.fct_task_runs")) == tasks
+
+    emptied = max(arriving.glob("task_runs_*.jsonl"), key=lambda path: path.stat().st_size)
+    assert emptied.stat().st_size > 0
+    emptied.write_bytes(b"")
+    _assert_stops_until_a_full_refresh(arriving, warehouse, "are now empty (0 bytes)", emptied)
 
 
 def test_a_warehouse_built_before_the_fingerprint_columns_upgrades_in_place(
