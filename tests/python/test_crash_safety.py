@@ -8,13 +8,15 @@ half-written file, wherever the build dies.
 A small story demo is built once. Then each of TRIALS builds runs on a raw
 folder grown by one delivery (new data, as in production) and is SIGKILLed at a
 seeded random moment: most spread over a whole build's duration, some once the
-on-run-end publish has started. A reader thread resolves and reads the current
-snapshot all along. Every read, and the state after every kill, must be one
-build: every file of the snapshot written by the build its manifest names, row
-counts as in the manifest, the marts agreeing with each other, and
-fct_task_runs holding exactly the tasks reference.py finds in the raw files
-that build read. Then a normal build must publish the newest data, and a build
-whose mart fails, a partial selection and an --empty build must publish nothing.
+on-run-end publish has started, and one after the build has finished (so the
+readers see a switch however slow the machine). A reader thread resolves and
+reads the current snapshot all along. Every read, and the state after every
+kill, must be one build: every file of the snapshot written by the build its
+manifest names, row counts as in the manifest, the marts agreeing with each
+other, and fct_task_runs holding exactly the tasks reference.py finds in the
+raw files that build read. Then a normal build must publish the newest data,
+and a build whose mart fails, a partial selection and an --empty build must
+publish nothing.
 """
 
 from __future__ import annotations
@@ -311,8 +313,12 @@ class Trials:
             self.build_seconds = time.monotonic() - started
             time.sleep(trial.publish_delay_seconds)
         elif trial.kill_plan == "after finishing":
-            process.wait(timeout=DBT_TIMEOUT_SECONDS)
-            self.build_seconds = time.monotonic() - started
+            try:
+                if process.wait(timeout=DBT_TIMEOUT_SECONDS) != 0:
+                    trial.problems.append(f"the build left to finish exited {process.returncode}")
+                self.build_seconds = time.monotonic() - started
+            except subprocess.TimeoutExpired:
+                trial.problems.append(f"the build left to finish ran over {DBT_TIMEOUT_SECONDS} s")
         else:
             try:
                 process.wait(timeout=trial.kill_fraction * self.build_seconds)
