@@ -3,7 +3,7 @@ path, and ratios to the engine's lower bound (one DuckDB statement) and to a pan
 
 A script, not a test: run it on a quiet machine and record the figures.
 
-    .venv/bin/python scripts/benchmark.py --rows 1000000             # ~10 min, ~3 GB of disk
+    .venv/bin/python scripts/benchmark.py --rows 1000000             # ~12 min, ~3 GB of disk
     .venv/bin/python scripts/benchmark.py --rows 10000000            # see docs/benchmarks.md
 
 What it does for each N (--rows):
@@ -30,10 +30,11 @@ What it does for each N (--rows):
 6. Incremental: `dbt build` again with no new file (what any incremental build costs), then
    for each --incremental-fraction one new file with that share of N new rows for the next
    day, a few late rows for the first day and an exact copy of an earlier line, and `dbt build`
-   again. The fitted line, seconds = fixed + per new row x new rows, says what part is
-   proportional to the new data.
-7. Spill check: a full build in a new warehouse with --spill-memory-limit (well below the raw
-   size): it must finish, and its peak memory and temp folder size are recorded.
+   again. The line through the builds with a new file, seconds = fixed + per new row x rows
+   in the file, says what part is proportional to the new data.
+7. Spill check (before the incremental files, on the same N rows): a full build in a new
+   warehouse with --spill-memory-limit (well below the raw size): it must finish, and its peak
+   memory and temp folder size are recorded.
 
 Results: docs/benchmarks/build.json and the block between the markers in docs/benchmarks.md.
 Generated data and warehouses are deleted at the end unless --keep.
@@ -939,12 +940,15 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def incremental_fit(run: dict[str, Any]) -> dict[str, float]:
-    """The least-squares line through the incremental builds' (new rows, seconds), the build
-    with no new file at 0: its intercept is what every incremental build costs whatever it
-    brings, its slope what each new row adds (beside a full build's seconds per row)."""
-    points = [(0, run["unchanged_build"]["wall_seconds"])] + [
+    """The least-squares line through the builds with a new file, (rows in the file, seconds):
+    its intercept is what a build with a new file costs whatever its size, its slope what each
+    new row adds (beside a full build's seconds per row). The build with no new file is not a
+    point of it: a new file also brings a new day and late runs, work a build without one skips."""
+    points = [
         (step["file"]["rows"], step["build"]["wall_seconds"]) for step in run["incremental_builds"]
     ]
+    if len({rows for rows, _ in points}) < 2:
+        return {}
     mean_rows = sum(rows for rows, _ in points) / len(points)
     mean_seconds = sum(seconds for _, seconds in points) / len(points)
     spread = sum((rows - mean_rows) ** 2 for rows, _ in points)
@@ -964,7 +968,7 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         "| rows | raw JSONL | full build | start-up | rows/s | peak memory (limit) | "
         "lower bound | build / lower bound | pandas | build / pandas | "
-        "incremental builds: no new file; each new file | incremental = fixed + per new row |",
+        "incremental builds: no new file; each new file | with a new file: fixed + per new row |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in results["runs"]:
@@ -1174,18 +1178,6 @@ def benchmark_size(work: Path, rows: int, args: argparse.Namespace) -> dict[str,
             parse_bytes(args.pandas_address_space_cap),
         )
 
-    log(f"{rows:,}: incremental build with no new file")
-    run["unchanged_build"] = dbt_build(build_dir, db_path, raw, args.memory_limit)
-    run["incremental_builds"] = []
-    for delivery, fraction in enumerate(args.incremental_fraction, start=1):
-        new_rows = max(1, round(rows * fraction))
-        log(f"{rows:,}: incremental file {delivery} ({new_rows:,} new rows)")
-        added = add_incremental_file(raw, new_rows, args.late_rows, args.memory_limit, delivery)
-        build = dbt_build(build_dir, db_path, raw, args.memory_limit)
-        build["warehouse"] = warehouse_counts(db_path)
-        run["incremental_builds"].append({"file": added, "build": build})
-    shutil.rmtree(build_dir)
-
     if args.spill_memory_limit:
         log(f"{rows:,}: dbt build with memory_limit {args.spill_memory_limit}")
         spill_dir = work / "spill"
@@ -1200,6 +1192,19 @@ def benchmark_size(work: Path, rows: int, args: argparse.Namespace) -> dict[str,
                 "error": str(error)[-2000:],
             }
         shutil.rmtree(spill_dir)
+
+    log(f"{rows:,}: incremental build with no new file")
+    run["unchanged_build"] = dbt_build(build_dir, db_path, raw, args.memory_limit)
+    run["incremental_builds"] = []
+    for delivery, fraction in enumerate(args.incremental_fraction, start=1):
+        new_rows = max(1, round(rows * fraction))
+        log(f"{rows:,}: incremental file {delivery} ({new_rows:,} new rows)")
+        added = add_incremental_file(raw, new_rows, args.late_rows, args.memory_limit, delivery)
+        build = dbt_build(build_dir, db_path, raw, args.memory_limit)
+        build["warehouse"] = warehouse_counts(db_path)
+        run["incremental_builds"].append({"file": added, "build": build})
+    shutil.rmtree(build_dir)
+
     run["summary"] = summary(run)
     shutil.rmtree(raw)
     return run
