@@ -67,7 +67,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 import yaml
-from cli_support import OneLineParser, positive_int, write_benchmark_results
+from cli_support import (
+    OneLineParser,
+    benchmark_dbt_environment,
+    positive_int,
+    write_benchmark_results,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 TESTS_DIR = PROJECT_DIR / "tests" / "python"
@@ -433,17 +438,12 @@ def dbt_build(
     tests (severity warn here) errors."""
     target = work / "target"
     temp_dir = Path(f"{db_path}.tmp")
-    environment = {
-        **os.environ,
-        "AGENT_SEGMENTS_DB": str(db_path),
-        "AGENT_SEGMENTS_MEMORY_LIMIT": memory_limit,
-        "AGENT_SEGMENTS_TEMP_DIR": str(temp_dir),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-        # The pseudonyms' salt (docs/privacy.md); any secret does for a benchmark.
-        "AGENT_SEGMENTS_ID_SALT": os.environ.get("AGENT_SEGMENTS_ID_SALT", "benchmark-salt"),
-    }
+    environment = benchmark_dbt_environment(
+        db_path,
+        PROJECT_DIR,
+        AGENT_SEGMENTS_MEMORY_LIMIT=memory_limit,
+        AGENT_SEGMENTS_TEMP_DIR=str(temp_dir),
+    )
     dbt_vars = json.dumps({"raw_path": str(raw), "segment_gap_severity": "warn"})
     command = [
         str(DBT),

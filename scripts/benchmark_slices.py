@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from cli_support import write_benchmark_results
+from cli_support import benchmark_dbt_environment, write_benchmark_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 TESTS_DIR = PROJECT_DIR / "tests" / "python"
@@ -122,12 +122,7 @@ def dbt_vars(raw_path: Path) -> str:
 def run_dbt(command: list[str], db_path: Path, work: Path, raw_path: Path) -> dict[str, Any]:
     """Run a dbt command; wall time, exit code and per-node timings from run_results.json."""
     target = work / "target"
-    environment = {
-        **os.environ,
-        "AGENT_SEGMENTS_DB": str(db_path),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    environment = benchmark_dbt_environment(db_path, PROJECT_DIR)
     load_before = load_average()
     started = time.perf_counter()
     completed = subprocess.run(

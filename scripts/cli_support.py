@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,3 +45,18 @@ def write_benchmark_results(
     json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     write_markdown(markdown_path, results)
     print(table(results))
+
+
+def benchmark_dbt_environment(db_path: Path, project_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment a benchmark runs dbt in: this one, the warehouse at `db_path`, the
+    project's profile, no usage tracking, a pseudonym salt when none is set (any secret does
+    for a benchmark; docs/privacy.md), and `settings` (e.g. AGENT_SEGMENTS_MEMORY_LIMIT)."""
+    return {
+        **os.environ,
+        "AGENT_SEGMENTS_DB": str(db_path),
+        "DBT_PROFILES_DIR": str(project_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+        "AGENT_SEGMENTS_ID_SALT": os.environ.get("AGENT_SEGMENTS_ID_SALT", "benchmark-salt"),
+        **settings,
+    }
