@@ -452,7 +452,7 @@ def write_markdown(path: Path, results: dict[str, Any]) -> None:
         f"{len(DIMENSIONS)} dimensions, levels up to 3, "
         f"{results['runs'][0]['duckdb']['grouping_sets']} grouping sets, "
         f"{results['runs'][0]['duckdb']['slices']:,} slices. "
-        "Load average during the runs is in the JSON (the machine was shared)."
+        "Load average during the runs is in the JSON."
     ]
     for run in results["runs"]:
         models = run["dbt_slice_models"]["model_seconds"]
