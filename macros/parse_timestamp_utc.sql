@@ -32,12 +32,13 @@
     UTC, see profiles.yml). Spark would also take 'now', 'today' or '2024'.
 #}
 {% macro spark__parse_timestamp_utc(text_expression) -%}
+    {%- set parsed = "cast(" ~ text_expression ~ " as timestamp)" -%}
     case
         when
             {{ text_expression }} rlike
             '^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?[ \\t\\n\\r\\f]*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$'
-            and cast({{ text_expression }} as timestamp) between {{ agent_segments.utc_timestamp_range() }}
-            then cast({{ text_expression }} as timestamp)
+            and {{ parsed }} between {{ agent_segments.utc_timestamp_range() }}
+            then {{ parsed }}
     end
 {%- endmacro %}
 

@@ -17,17 +17,15 @@
     {#- Empty files are never read: they hold no record (and an empty Parquet file no footer). -#}
     {%- set empty = files | selectattr('file_bytes', 'equalto', 0) | map(attribute='source_file') | list -%}
     {%- set readable = files | rejectattr('file_bytes', 'equalto', 0) | list -%}
-    {%- if not is_incremental() -%}
-        {{ agent_segments.empty_raw_files_warned(empty) }}
-        {{ return(readable) }}
-    {%- endif -%}
-    {%- set loaded = run_query(
-        'select distinct source_file, source_file_version from ' ~ this
-    ) -%}
     {%- set loaded_versions = {} -%}
-    {%- for row in loaded.rows -%}
-        {%- do loaded_versions.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
+    {%- if is_incremental() -%}
+        {%- set loaded = run_query(
+            'select distinct source_file, source_file_version from ' ~ this
+        ) -%}
+        {%- for row in loaded.rows -%}
+            {%- do loaded_versions.update({row[0]: row[1]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- set present = readable | map(attribute='source_file') | list -%}
     {%- set vanished = loaded_versions.keys() | reject('in', present) | list | sort -%}
     {%- set emptied = vanished | select('in', empty) | list -%}
@@ -44,7 +42,12 @@
             ~ "removing files or changing raw_path, rebuild from scratch: dbt build --full-refresh"
         ) }}
     {%- endif -%}
-    {{ agent_segments.empty_raw_files_warned(empty) }}
+    {%- if empty -%}
+        {{ exceptions.warn(
+            empty | length ~ " raw file(s) in raw_path are empty (0 bytes) and bring no record: "
+            ~ empty | join(', ')
+        ) }}
+    {%- endif -%}
     {%- set to_load = [] -%}
     {%- for file in readable if loaded_versions.get(file.source_file) != file.file_version -%}
         {%- do to_load.append(file) -%}
