@@ -47,3 +47,13 @@
 {% macro spark__whole_row(alias) -%}
     struct({{ alias }}.*)
 {%- endmacro %}
+
+{#-
+    A segment's number: the bigint_hash of its dimension's name and its
+    value. int_segments_numbered lists the numbers (tested unique);
+    int_tasks_ordered_in_time computes each task's from its values, with no
+    join.
+-#}
+{% macro segment_number(dimension_name, segment_value) -%}
+    {{ agent_segments.bigint_hash([dimension_name, segment_value]) }}
+{%- endmacro %}

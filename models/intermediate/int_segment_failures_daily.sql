@@ -9,34 +9,28 @@
 
     Why by day (issue #4): numbering every (task, dimension) row in time
     order was most of the early warning's work, and a task's place within
-    its day changes only when its day gains, loses or changes a task. Each
-    row carries its day's fingerprint, a sum of hashes over the day's tasks
-    (order, outcome, window, segments) and this file; on DuckDB an
-    incremental build numbers only the days whose fingerprint changed (new
-    days, days with late tasks, days the evaluation window's start moved
-    across), replaces their rows and deletes days left without tasks.
+    its day changes only when its day gains, loses or changes a task. Kept
+    day by day (macros/days_to_recount.sql): a day's fingerprint is the
+    day's in int_tasks_ordered_in_time hashed with this file; on DuckDB an
+    incremental build numbers only the days whose fingerprint changed.
     Elsewhere a table rebuilt at every build (synced_table_materialization).
 #}
 {{ agent_segments.synced_table_config(['task_date'], present_column='day_fingerprint') }}
 {%- set dimensions = agent_segments.segment_dimensions() -%}
-{%- set segment_columns = [] -%}
-{%- for dimension in dimensions %}{% do segment_columns.append('segment_number_' ~ loop.index) %}{% endfor -%}
-{%- set fingerprinted = ['task_sequence', 'is_success', 'is_in_evaluation_window'] + segment_columns
-    + ["'" ~ model.get('checksum', {}).get('checksum', '') ~ "'"] -%}
 
 with
 
 tasks_in_time_order as (
 
-    select
-        *,
-        cast(started_at as date) as task_date
-
-    from {{ ref('int_tasks_ordered_in_time') }}
+    select * from {{ ref('int_tasks_ordered_in_time') }}
 
 ),
 
-{{ agent_segments.days_to_recount('tasks_in_time_order', fingerprinted) }},
+{{ agent_segments.day_fingerprints_following(
+    ref('int_tasks_ordered_in_time'), 'task_date', 'day_fingerprint', agent_segments.rules_fingerprint([model.name])
+) }},
+
+{{ agent_segments.days_to_recount('tasks_in_time_order') }},
 
 segment_tasks as (
 
@@ -121,9 +115,8 @@ day_points as (
 
 final as (
 
-    -- A day left without tasks keeps only its date here (synced_rows_deleted).
     select
-        days_to_recount.task_date,
+        day_points.task_date,
         days_to_recount.day_fingerprint,
         day_points.segment_number,
         day_points.task_sequence,
@@ -134,11 +127,12 @@ final as (
         day_points.tasks_before_window,
         day_points.failures_before_window
 
-    from days_to_recount
+    from day_points
 
-    left join day_points
-        on days_to_recount.task_date = day_points.task_date
+    left join days_to_recount
+        on day_points.task_date = days_to_recount.task_date
 
 )
 
 select * from final
+{{ agent_segments.gone_days('task_date') }}

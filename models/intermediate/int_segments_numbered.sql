@@ -7,9 +7,8 @@
 #}
 
 {#
-    A table: it is small, and each dimension's join in
-    int_tasks_ordered_in_time reads it; as a view an engine that inlines it
-    (Spark) would aggregate the tasks once per dimension per join.
+    A table: it is small, and the early warning joins it; as a view an
+    engine that inlines it (Spark) would aggregate the tasks at every read.
 #}
 {{ config(materialized='table') }}
 
@@ -39,9 +38,9 @@ numbered as (
         dimension,
         segment_value,
         -- A hash, not a rank: a segment keeps its number when other
-        -- segments appear, so int_tasks_ordered_in_time's rows do not change
-        -- with every new value. Unique (tested): a collision fails the build.
-        {{ agent_segments.bigint_hash(['dimension', 'segment_value']) }} as segment_number
+        -- segments appear, and int_tasks_ordered_in_time computes a task's
+        -- numbers from its values. Unique (tested): a collision fails the build.
+        {{ agent_segments.segment_number('dimension', 'segment_value') }} as segment_number
 
     from distinct_segments
 

@@ -7,8 +7,10 @@
     each set with the day.
 
     Why by day (issue #4): the grouping sets are the work here, and a new
-    delivery changes few days. Each row carries its day's fingerprint, a sum
-    of hashes over the day's tasks and every value counted; on DuckDB an
+    delivery changes few days. Kept day by day (macros/days_to_recount.sql):
+    a day's fingerprint is its fingerprint in
+    int_tasks_joined_to_customers_and_users hashed with the counting rules,
+    the dimensions and where the evaluation window cuts the day; on DuckDB an
     incremental build counts only the days whose fingerprint changed (new
     days, days with late or re-delivered runs, days entering or leaving the
     evaluation window), replaces their rows, and deletes days left without
@@ -19,14 +21,15 @@
 {%- set slice_sets = agent_segments.segment_slice_sets() -%}
 {#-
     What a day's counts depend on besides its tasks: the slice sets (vars
-    max_slice_level, high_cardinality_dimensions) and this file. In the
-    fingerprint, so changing either recounts every day.
+    max_slice_level, high_cardinality_dimensions), the dimensions, and the
+    SQL of this model and of the views between it and the facts. In the
+    fingerprint, so changing any recounts every day.
 -#}
-{%- set counting_rules = slice_sets | map('map', attribute='name') | map('join', '+') | join(',')
-    ~ '|' ~ model.get('checksum', {}).get('checksum', '') -%}
-{%- set fingerprinted = ['task_id', 'outcome', 'is_counted', 'is_success']
-    + dimensions | map(attribute='column') | list
-    + ["'" ~ counting_rules ~ "'"] -%}
+{%- set rules = agent_segments.rules_fingerprint(
+    [model.name, 'int_tasks_segment_values', 'fct_task_runs'],
+    [slice_sets | map('map', attribute='name') | map('join', '+') | join(','),
+        dimensions | map(attribute='expression') | join('|')]
+) -%}
 
 with
 
@@ -41,7 +44,30 @@ task_segment_values as (
 
 ),
 
-{{ agent_segments.days_to_recount('task_segment_values', fingerprinted) }},
+evaluation_window as (
+
+    {{ agent_segments.evaluation_window_start(ref('int_tasks_joined_to_customers_and_users')) }}
+
+),
+
+task_days_in_window as (
+
+    select
+        joined_task.started_date,
+        joined_task.day_fingerprint
+
+    from {{ ref('int_tasks_joined_to_customers_and_users') }} as joined_task
+
+    cross join evaluation_window
+    where {{ agent_segments.is_in_evaluation_window('joined_task.started_at', 'evaluation_window.window_start_at') }}
+
+),
+
+{{ agent_segments.day_fingerprints_following(
+    'task_days_in_window', 'started_date', 'day_fingerprint', rules, evaluation_window='evaluation_window'
+) }},
+
+{{ agent_segments.days_to_recount('task_segment_values') }},
 
 daily_slice_counts as (
 
@@ -89,9 +115,8 @@ daily_slice_counts as (
 
 final as (
 
-    -- A day left without tasks keeps only its date here (synced_rows_deleted).
     select
-        days_to_recount.task_date,
+        daily_slice_counts.task_date,
         days_to_recount.day_fingerprint,
         {%- for dimension in dimensions %}
         daily_slice_counts.{{ dimension.column }},
@@ -104,11 +129,12 @@ final as (
         daily_slice_counts.completed_count,
         daily_slice_counts.excluded_count
 
-    from days_to_recount
+    from daily_slice_counts
 
-    left join daily_slice_counts
-        on days_to_recount.task_date = daily_slice_counts.task_date
+    left join days_to_recount
+        on daily_slice_counts.task_date = days_to_recount.task_date
 
 )
 
 select * from final
+{{ agent_segments.gone_days('task_date') }}

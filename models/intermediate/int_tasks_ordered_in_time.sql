@@ -13,54 +13,107 @@
 
 {#
     A table: the early warning reads it once per dimension, and the sort
-    that numbers the tasks should run once. On DuckDB an incremental build
-    writes only the rows that changed (macros/synced_rows.sql): new days,
-    days with late tasks, tasks of a new segment. Writing 10M rows was most
-    of this model's cost (at 10M tasks: 3.8 s to compute, ~20 s to write).
+    that numbers the tasks should run once. Kept day by day
+    (macros/days_to_recount.sql): a day's fingerprint is its fingerprint in
+    int_tasks_joined_to_customers_and_users hashed with this model's SQL, the
+    dimensions and where the evaluation window cuts the day. On DuckDB an
+    incremental build orders only the days whose fingerprint changed (new
+    days, days with late tasks, days the window's start moved across).
 #}
-{{ agent_segments.synced_table_config(['task_id'], present_column='task_sequence') }}
+{{ agent_segments.synced_table_config(['task_date'], present_column='day_fingerprint') }}
 {%- set dimensions = agent_segments.segment_dimensions() -%}
+
+{#-
+    What a day's rows depend on besides its tasks: the dimensions, how a
+    segment's number is computed, and the SQL of this model and of the views
+    between it and the facts. In the fingerprint, so changing any orders
+    every day again.
+-#}
+{%- set rules = agent_segments.rules_fingerprint(
+    [model.name, 'int_tasks_segment_values', 'fct_task_runs'],
+    [dimensions | map(attribute='name') | join(','), dimensions | map(attribute='expression') | join('|'),
+        agent_segments.segment_number("'dimension'", 'segment_value')]
+) -%}
 
 with
 
 task_segment_values as (
 
-    select * from {{ ref('int_tasks_segment_values') }}
+    select
+        *,
+        cast(started_at as date) as task_date
+
+    from {{ ref('int_tasks_segment_values') }}
     where is_counted
 
 ),
 
-segments as (
+counted_task_days as (
 
-    select * from {{ ref('int_segments_numbered') }}
+    select
+        started_date,
+        day_fingerprint
+
+    from {{ ref('int_tasks_joined_to_customers_and_users') }}
+    where is_counted
 
 ),
+
+evaluation_window as (
+
+    {{ agent_segments.evaluation_window_start(ref('int_tasks_joined_to_customers_and_users')) }}
+
+),
+
+{{ agent_segments.day_fingerprints_following(
+    'counted_task_days', 'started_date', 'day_fingerprint', rules, evaluation_window='evaluation_window'
+) }},
+
+{{ agent_segments.days_to_recount('task_segment_values') }},
 
 tasks_ordered as (
 
     select
+        task_segment_values.task_date,
         task_segment_values.task_id,
         task_segment_values.started_at,
         task_segment_values.is_success,
         task_segment_values.is_in_evaluation_window,
         {%- for dimension in dimensions %}
-        segments_{{ loop.index }}.segment_number as segment_number_{{ loop.index }},
+        {%- set value = 'task_segment_values.' ~ dimension.column %}
+        {{ agent_segments.segment_number("'" ~ dimension.name ~ "'", value) }} as segment_number_{{ loop.index }},
         {%- endfor %}
-        {{ dbt.datediff("cast('1970-01-01' as date)", 'cast(task_segment_values.started_at as date)', 'day') }}
+        {{ dbt.datediff("cast('1970-01-01' as date)", 'task_segment_values.task_date', 'day') }}
         * 10000000000
         + row_number() over (
-            partition by cast(task_segment_values.started_at as date)
+            partition by task_segment_values.task_date
             order by task_segment_values.started_at, task_segment_values.task_id
         ) as task_sequence
 
-    from task_segment_values
-    {% for dimension in dimensions %}
-    inner join segments as segments_{{ loop.index }}
-        on
-            segments_{{ loop.index }}.dimension = '{{ dimension.name }}'
-            and task_segment_values.{{ dimension.column }} = segments_{{ loop.index }}.segment_value
-    {% endfor %}
+    from tasks_to_recount as task_segment_values
+
+),
+
+final as (
+
+    select
+        tasks_ordered.task_date,
+        days_to_recount.day_fingerprint,
+        tasks_ordered.task_id,
+        tasks_ordered.started_at,
+        tasks_ordered.is_success,
+        tasks_ordered.is_in_evaluation_window,
+        {%- for dimension in dimensions %}
+        tasks_ordered.segment_number_{{ loop.index }},
+        {%- endfor %}
+        tasks_ordered.task_sequence
+
+    from tasks_ordered
+
+    left join days_to_recount
+        on tasks_ordered.task_date = days_to_recount.task_date
 
 )
 
-{{ agent_segments.synced_rows('tasks_ordered', ['task_id'], bucket='cast(started_at as date)') }}
+select * from final
+{{ agent_segments.gone_days('task_date') }}

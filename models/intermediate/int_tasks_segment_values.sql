@@ -6,13 +6,6 @@
     which is what the segment and slice statuses judge.
 #}
 {%- set dimensions = agent_segments.segment_dimensions() -%}
-{%- set window_days = var('evaluation_window_days') -%}
-{%- if window_days is not none and (window_days is not number or window_days < 1) -%}
-    {{ exceptions.raise_compiler_error(
-        "The var evaluation_window_days must be a positive number of days or null (all data), got "
-        ~ window_days
-    ) }}
-{%- endif -%}
 
 with
 
@@ -22,21 +15,9 @@ tasks as (
 
 ),
 
-latest_task as (
-
-    select max(started_at) as latest_started_at from tasks
-
-),
-
 evaluation_window as (
 
-    -- Counted back from the latest task, not from the clock: a rebuild of
-    -- the same data judges the same tasks. One row.
-    {%- set window_start = 'cast(null as timestamp)' if window_days is none
-        else dbt.dateadd('day', -1 * window_days, 'latest_started_at') %}
-    select {{ window_start }} as window_start_at
-
-    from latest_task
+    {{ agent_segments.evaluation_window_start('tasks') }}
 
 ),
 
@@ -51,7 +32,8 @@ task_segment_values as (
         tasks.outcome,
         tasks.is_counted,
         tasks.is_success,
-        coalesce(tasks.started_at > evaluation_window.window_start_at, true) as is_in_evaluation_window,
+        {{ agent_segments.is_in_evaluation_window('tasks.started_at', 'evaluation_window.window_start_at') }}
+            as is_in_evaluation_window,
         tasks.started_at
 
     from tasks

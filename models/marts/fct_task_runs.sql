@@ -2,11 +2,16 @@
     One row per task: its deciding (latest) run, the outcome, the attempt
     count and every segment feature. BI tools and the segment marts read it.
     User and customer ids are pseudonyms; no request text, input or raw
-    record is carried (docs/privacy.md). On DuckDB an incremental build
-    writes only the tasks whose row changed, compared day by day
-    (macros/synced_rows.sql); elsewhere a table rebuilt at every build.
+    record is carried (docs/privacy.md).
+
+    On DuckDB a view: the rows are stored, day by day, in
+    int_tasks_joined_to_customers_and_users, which an incremental build
+    rewrites only on the days that changed (issue #4); as a table this mart
+    would be copied whole at every build. Where the models are plain tables
+    rebuilt at every build (Spark), a table: readers there read each mart's
+    Parquet files.
 #}
-{{ agent_segments.synced_table_config(['task_id'], present_column='task_run_id', on_schema_change='fail') }}
+{{ config(materialized='view' if agent_segments.synced_table_materialization() == 'incremental' else 'table') }}
 
 with
 
@@ -51,7 +56,7 @@ final as (
         output_tokens,
         is_counted,
         is_success,
-        cast(started_at as date) as started_date,
+        started_date,
         started_at,
         finished_at
 
@@ -59,4 +64,4 @@ final as (
 
 )
 
-{{ agent_segments.synced_rows('final', ['task_id'], bucket='started_date') }}
+select * from final

@@ -15,9 +15,8 @@ incremental build on one warehouse. After the third build and after the last,
 a full build of the same folder with the same settings on a new warehouse must
 agree with it table for table, intermediate tables included: on DuckDB records
 are validated again and tasks decided again only where their inputs changed,
-the facts are rewritten only where rows changed (macros/synced_rows.sql), and
-slices recounted and failures placed in their segments only for changed days
-(int_slice_counts_daily, int_segment_failures_daily).
+and the facts, the task order, the slice counts and the failures' places are
+redone only for changed days (macros/days_to_recount.sql).
 """
 
 from __future__ import annotations
