@@ -55,9 +55,12 @@ day_fingerprints as (
 {% if is_incremental() -%}
 stored_day_fingerprints as (
 
+    -- A table built by an earlier version may lack the columns: every day
+    -- then differs, and its old rows, left without a fingerprint once the
+    -- columns are added, are deleted with the gone days' rows.
     select distinct
-        {{ day_column }},
-        day_fingerprint
+        {{ agent_segments.stored_column_or_null(day_column, 'date') }},
+        {{ agent_segments.stored_column_or_null('day_fingerprint', 'decimal(38, 0)') }}
     from {{ this }}
 
 ),

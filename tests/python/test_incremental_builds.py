@@ -306,10 +306,12 @@ def test_empty_raw_files_are_named_and_an_emptied_one_stops_an_incremental_build
 def test_a_warehouse_built_before_the_fingerprint_columns_upgrades_in_place(
     weekly_files: Path, tmp_path: Path
 ) -> None:
-    """A warehouse built by a version whose validation and deciding-run tables lack
-    the columns an incremental build compares (file version, rules and runs
-    fingerprints): the next plain build recomputes those tables and adds the
-    columns, leaving every table as it was, with no --full-refresh."""
+    """A warehouse built by a version whose validation, deciding-run and task-order
+    tables lack the columns an incremental build compares (file version, rules, runs
+    and day fingerprints, the task order's day), whose facts are a table and not a
+    view, and whose joined tasks are a view: the next plain build recomputes those
+    tables and adds the columns, leaving every table as it was, with no
+    --full-refresh."""
     raw = tmp_path / "raw"
     shutil.copytree(weekly_files, raw)
     warehouse = tmp_path / "warehouse"
@@ -322,8 +324,18 @@ def test_a_warehouse_built_before_the_fingerprint_columns_upgrades_in_place(
             ("int_task_runs_validated", "source_file_version"),
             ("int_task_runs_validated", "validation_rules_fingerprint"),
             ("int_tasks_reduced_to_deciding_run", "runs_fingerprint"),
+            ("int_tasks_ordered_in_time", "task_date"),
+            ("int_tasks_ordered_in_time", "day_fingerprint"),
         ]:
             connection.execute(f"alter table intermediate.{table} drop column {column}")
+        connection.execute(
+            "create table marts.facts_stored as select * from marts.fct_task_runs;"
+            "drop view marts.fct_task_runs;"
+            "alter table marts.facts_stored rename to fct_task_runs;"
+            "drop table intermediate.int_tasks_joined_to_customers_and_users;"
+            "create view intermediate.int_tasks_joined_to_customers_and_users as"
+            " select * exclude (started_date) from marts.fct_task_runs"
+        )
 
     upgraded = run_dbt_build(raw, warehouse)
     assert not upgraded.unexpected_failures(), upgraded.describe()
