@@ -34,7 +34,7 @@ day_fingerprints as (
 
     select
         {{ upstream_day }} as {{ day_column }},
-        {{ agent_segments.summable_hash([
+        {{ agent_segments.day_fingerprint([
             'max(' ~ upstream_fingerprint ~ ')',
             "'" ~ rules ~ "'",
             agent_segments.evaluation_window_day_cut(upstream_day, evaluation_window ~ '.window_start_at')
@@ -49,6 +49,17 @@ day_fingerprints as (
     group by {{ upstream_day }}{{ ', ' ~ evaluation_window ~ '.window_start_at' if evaluation_window }}
 
 )
+{%- endmacro %}
+
+{#
+    A day fingerprint: one hash of its parts, stored as decimal(38, 0), the
+    type the day-kept tables had when their fingerprints were sums of
+    hashes. A narrower type would make dbt narrow the column of a table
+    built by that version (on_schema_change sync_all_columns), and the
+    stored sums do not fit: the upgrade would fail instead of recounting.
+#}
+{% macro day_fingerprint(expressions) -%}
+    cast({{ agent_segments.summable_hash(expressions) }} as decimal(38, 0))
 {%- endmacro %}
 
 {% macro days_to_recount(tasks, day_column='task_date') -%}
@@ -168,6 +179,16 @@ where day_fingerprint is null
     select {{ dbt.dateadd('day', -1 * window_days, 'max(started_at)') }} as window_start_at
     from {{ tasks }}
     {%- endif %}
+{%- endmacro %}
+
+{#-
+    The window's SQL as text, for the rules of a model whose rows carry the
+    flags (int_tasks_segment_values renders it; its file checksum does not
+    cover these macros).
+-#}
+{% macro evaluation_window_rules() -%}
+    {{ return(agent_segments.evaluation_window_start('tasks') ~ '|'
+        ~ agent_segments.is_in_evaluation_window('started_at', 'window_start_at')) }}
 {%- endmacro %}
 
 {#- Whether a task started at `started_at` is in the window starting at `window_start_at` (null: all data). -#}

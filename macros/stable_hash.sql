@@ -7,7 +7,8 @@
 
     content_key (content_key.sql): as text, to tell deliveries apart.
     summable_hash: as a number that sums without overflow, for fingerprints
-    of a group of rows (int_slice_counts_daily's days).
+    of a group of rows (a task's runs, the lookups' rows) and the day
+    fingerprints built on them.
     bigint_hash: as a bigint, for an identifier that must not shift when
     other values appear (int_segments_numbered's segment numbers).
 #}

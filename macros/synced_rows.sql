@@ -37,9 +37,11 @@
 {#-
     The config of a synced table, and of any table whose incremental build
     writes the rows of some keys and deletes gone keys the same way:
-    incremental on DuckDB, replaced by key, checked for schema changes.
+    incremental on DuckDB, replaced by key, its columns synced with the
+    model's (a dimension added or removed: the rules fingerprint changes too,
+    so every key is rewritten).
 -#}
-{% macro synced_table_config(unique_key, present_column, on_schema_change='sync_all_columns') -%}
+{% macro synced_table_config(unique_key, present_column) -%}
     {#-
         One key column is passed as a string: dbt's delete+insert then deletes
         with `key in (select key ...)`. Given a list it joins the new rows to
@@ -50,12 +52,12 @@
         materialized=agent_segments.synced_table_materialization(),
         unique_key=unique_key[0] if unique_key | length == 1 else unique_key,
         incremental_strategy='delete+insert',
-        on_schema_change=on_schema_change,
+        on_schema_change='sync_all_columns',
         post_hook="{{ agent_segments.synced_rows_deleted('" ~ present_column ~ "') }}"
     ) }}
 {%- endmacro %}
 
-{#- The post-hook that removes the rows synced_rows wrote for keys whose row is gone. -#}
+{#- The post-hook that removes the key-only rows written for keys (tasks, records, days) whose rows are gone. -#}
 {% macro synced_rows_deleted(present_column) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ present_column }} is null

@@ -399,7 +399,7 @@ def replicate(source_db: Path, db_path: Path, copies: int) -> float:
             from marts.fct_task_runs, (select range as copy from range({copies}))
             """
         )
-        connection.execute("drop table marts.fct_task_runs")
+        connection.execute("drop view marts.fct_task_runs")
         connection.execute("alter table marts.fct_task_runs_replicated rename to fct_task_runs")
         connection.execute("checkpoint")
     return round(time.perf_counter() - started, 1)

@@ -28,7 +28,7 @@
 {%- set rules = agent_segments.rules_fingerprint(
     [model.name, 'int_tasks_segment_values', 'fct_task_runs'],
     [slice_sets | map('map', attribute='name') | map('join', '+') | join(','),
-        dimensions | map(attribute='expression') | join('|')]
+        dimensions | map(attribute='expression') | join('|'), agent_segments.evaluation_window_rules()]
 ) -%}
 
 with

@@ -144,7 +144,7 @@ day_fingerprints as (
     -- of that would make DuckDB copy every column of every task first.
     select
         cast(deciding_run.started_at as date) as started_date,
-        {{ agent_segments.summable_hash([
+        {{ agent_segments.day_fingerprint([
             'sum(deciding_run.runs_fingerprint)', 'lookup_fingerprints.lookups_fingerprint'
         ]) }} as day_fingerprint
 

@@ -32,7 +32,9 @@
 {%- set rules = agent_segments.rules_fingerprint(
     [model.name, 'int_tasks_segment_values', 'fct_task_runs'],
     [dimensions | map(attribute='name') | join(','), dimensions | map(attribute='expression') | join('|'),
-        agent_segments.segment_number("'dimension'", 'segment_value')]
+        agent_segments.segment_number("'dimension'", 'segment_value'),
+        agent_segments.evaluation_window_rules(),
+        dbt.datediff("cast('1970-01-01' as date)", 'task_date', 'day')]
 ) -%}
 
 with

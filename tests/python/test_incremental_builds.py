@@ -21,6 +21,7 @@ redone only for changed days (macros/days_to_recount.sql).
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import time
@@ -132,8 +133,8 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
     assert len(weeks) == 6
     arriving = tmp_path / "raw"
     arriving.mkdir()
-    for csv in weekly_files.glob("*.csv"):
-        shutil.copy(csv, arriving)
+    for lookup in weekly_files.glob("*.csv"):
+        shutil.copy(lookup, arriving)
     warehouse = tmp_path / "incremental"
 
     def deliver(*paths: Path) -> None:
@@ -244,6 +245,51 @@ def test_incremental_builds_equal_a_full_build(weekly_files: Path, tmp_path: Pat
     assert dropped["task_run_id"] not in set(validated["task_run_id"])
 
 
+def test_lookups_settings_and_an_emptied_day_reach_every_day_kept_table(
+    weekly_files: Path, tmp_path: Path
+) -> None:
+    """What the day fingerprints must follow besides the runs: customers.csv and
+    users.csv edited, another pseudonym salt, customer names shown, other input
+    length buckets, and a day whose every run is gone (its file rewritten without
+    them). One incremental build after all of it equals a full build."""
+    arriving = tmp_path / "raw"
+    shutil.copytree(weekly_files, arriving)
+    warehouse = tmp_path / "incremental"
+    assert not run_dbt_build(arriving, warehouse).unexpected_failures()
+
+    for name, column, values in [
+        ("customers.csv", "tier", ("enterprise", "free")),
+        ("users.csv", "team", ("sales", "support")),
+    ]:
+        path = arriving / name
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        rows[0][column] = values[1] if rows[0][column] == values[0] else values[0]
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    second_week = sorted(arriving.glob("task_runs_*.jsonl"))[1]
+    lines = _lines(second_week)
+    emptied_day = json.loads(lines[0])["started_at"][:10]
+    kept = [line for line in lines if json.loads(line)["started_at"][:10] != emptied_day]
+    assert 0 < len(kept) < len(lines)
+    second_week.write_text("\n".join(kept) + "\n")
+
+    settings = {
+        "id_salt": "another salt",
+        "show_customer_names": True,
+        "input_length_bucket_edges": [300, 900],
+    }
+    incremental = run_dbt_build(arriving, warehouse, settings)
+    assert not incremental.unexpected_failures(), incremental.describe()
+    facts = incremental.table("marts.fct_task_runs")
+    assert emptied_day not in set(facts["started_date"].astype(str))
+    assert facts["customer_name"].notna().any()
+    _assert_same_tables(incremental, run_dbt_build(arriving, tmp_path / "full", settings))
+
+
 def test_a_vanished_raw_file_stops_an_incremental_build(weekly_files: Path, tmp_path: Path) -> None:
     arriving = tmp_path / "raw"
     shutil.copytree(weekly_files, arriving)
@@ -308,10 +354,10 @@ def test_a_warehouse_built_before_the_fingerprint_columns_upgrades_in_place(
 ) -> None:
     """A warehouse built by a version whose validation, deciding-run and task-order
     tables lack the columns an incremental build compares (file version, rules, runs
-    and day fingerprints, the task order's day), whose facts are a table and not a
-    view, and whose joined tasks are a view: the next plain build recomputes those
-    tables and adds the columns, leaving every table as it was, with no
-    --full-refresh."""
+    and day fingerprints, the task order's day), whose day-kept tables hold sums of
+    hashes as day fingerprints, whose facts are a table and not a view, and whose
+    joined tasks are a view: the next plain build recomputes those tables and adds
+    the columns, leaving every table as it was, with no --full-refresh."""
     raw = tmp_path / "raw"
     shutil.copytree(weekly_files, raw)
     warehouse = tmp_path / "warehouse"
@@ -328,6 +374,14 @@ def test_a_warehouse_built_before_the_fingerprint_columns_upgrades_in_place(
             ("int_tasks_ordered_in_time", "day_fingerprint"),
         ]:
             connection.execute(f"alter table intermediate.{table} drop column {column}")
+        # The slice counts and failures by day stored sums of hashes, wider than one
+        # hash: the upgrade must keep the column's type and recount every day.
+        for table in ("int_slice_counts_daily", "int_segment_failures_daily"):
+            connection.execute(
+                f"alter table intermediate.{table} alter day_fingerprint type decimal(38, 0);"
+                f"update intermediate.{table}"
+                " set day_fingerprint = day_fingerprint + 100000000000000000000"
+            )
         connection.execute(
             "create table marts.facts_stored as select * from marts.fct_task_runs;"
             "drop view marts.fct_task_runs;"
