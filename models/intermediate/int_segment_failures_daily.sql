@@ -111,28 +111,6 @@ day_points as (
     union all
     select * from day_ends
 
-),
-
-final as (
-
-    select
-        day_points.task_date,
-        days_to_recount.day_fingerprint,
-        day_points.segment_number,
-        day_points.task_sequence,
-        day_points.is_day_end,
-        day_points.is_in_evaluation_window,
-        day_points.task_number_in_day,
-        day_points.failure_number_in_day,
-        day_points.tasks_before_window,
-        day_points.failures_before_window
-
-    from day_points
-
-    left join days_to_recount
-        on day_points.task_date = days_to_recount.task_date
-
 )
 
-select * from final
-{{ agent_segments.gone_days('task_date') }}
+{{ agent_segments.day_kept_rows('day_points', 'task_date') }}

@@ -111,30 +111,6 @@ daily_slice_counts as (
         (task_date)
     )
 
-),
-
-final as (
-
-    select
-        daily_slice_counts.task_date,
-        days_to_recount.day_fingerprint,
-        {%- for dimension in dimensions %}
-        daily_slice_counts.{{ dimension.column }},
-        {%- endfor %}
-        daily_slice_counts.slice_dimensions,
-        daily_slice_counts.slice_key,
-        daily_slice_counts.slice_values,
-        daily_slice_counts.slice_level,
-        daily_slice_counts.task_count,
-        daily_slice_counts.completed_count,
-        daily_slice_counts.excluded_count
-
-    from daily_slice_counts
-
-    left join days_to_recount
-        on daily_slice_counts.task_date = days_to_recount.task_date
-
 )
 
-select * from final
-{{ agent_segments.gone_days('task_date') }}
+{{ agent_segments.day_kept_rows('daily_slice_counts', 'task_date') }}

@@ -129,9 +129,7 @@ lookup_fingerprints as (
     -- One row: what every task's row depends on besides its runs.
     select
         {{ agent_segments.summable_hash([
-            '(select count(*) from customers)',
             '(select sum(' ~ agent_segments.summable_hash([agent_segments.whole_row('customer')]) ~ ') from customers as customer)',
-            '(select count(*) from users)',
             '(select sum(' ~ agent_segments.summable_hash([agent_segments.whole_row('app_user')]) ~ ') from users as app_user)',
             "'" ~ agent_segments.rules_fingerprint([model.name], [task_columns]) ~ "'",
         ]) }} as lookups_fingerprint
@@ -157,17 +155,13 @@ day_fingerprints as (
 
 {{ agent_segments.days_to_recount('tasks', day_column='started_date') }},
 
-final as (
+tasks_joined as (
 
     select
         deciding_run.started_date,
-        days_to_recount.day_fingerprint,
         {{ task_columns }}
 
     from tasks_to_recount as deciding_run
-
-    left join days_to_recount
-        on deciding_run.started_date = days_to_recount.started_date
 
     left join customer_details
         on deciding_run.customer_id = customer_details.customer_id
@@ -177,5 +171,4 @@ final as (
 
 )
 
-select * from final
-{{ agent_segments.gone_days('started_date') }}
+{{ agent_segments.day_kept_rows('tasks_joined', 'started_date') }}

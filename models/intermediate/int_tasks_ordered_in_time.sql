@@ -94,28 +94,6 @@ tasks_ordered as (
 
     from tasks_to_recount as task_segment_values
 
-),
-
-final as (
-
-    select
-        tasks_ordered.task_date,
-        days_to_recount.day_fingerprint,
-        tasks_ordered.task_id,
-        tasks_ordered.started_at,
-        tasks_ordered.is_success,
-        tasks_ordered.is_in_evaluation_window,
-        {%- for dimension in dimensions %}
-        tasks_ordered.segment_number_{{ loop.index }},
-        {%- endfor %}
-        tasks_ordered.task_sequence
-
-    from tasks_ordered
-
-    left join days_to_recount
-        on tasks_ordered.task_date = days_to_recount.task_date
-
 )
 
-select * from final
-{{ agent_segments.gone_days('task_date') }}
+{{ agent_segments.day_kept_rows('tasks_ordered', 'task_date') }}
