@@ -35,6 +35,9 @@
 {%- if arl0 is not number or arl0 <= 1 -%}
     {{ exceptions.raise_compiler_error("The var early_warning_arl0 must be a number above 1, got " ~ arl0) }}
 {%- endif -%}
+{#- A window of all data (the default) restarts nowhere: its statistic is the whole one. -#}
+{%- set judges_a_window = var('evaluation_window_days') is not none -%}
+{%- set window = 'window_' if judges_a_window else '' -%}
 
 with
 
@@ -130,6 +133,7 @@ segment_failures as (
 
     select
         segment_days.segment_number,
+        segment_days.task_date,
         segment_days.task_sequence,
         segment_days.is_in_evaluation_window,
         segment_day_offsets.tasks_before_day + segment_days.task_number_in_day as segment_task_number,
@@ -152,6 +156,7 @@ statistic_points as (
     -- tasks and failures of the segment, and of its evaluation window.
     select
         segment_failures.segment_number,
+        segment_failures.task_date,
         segment_failures.task_sequence,
         false as is_latest_task,
         segment_failures.is_in_evaluation_window,
@@ -170,6 +175,7 @@ statistic_points as (
 
     select
         segment_number,
+        cast(null as date) as task_date,
         cast(null as bigint) as task_sequence,
         true as is_latest_task,
         task_count > tasks_before_window as is_in_evaluation_window,
@@ -184,9 +190,10 @@ statistic_points as (
 
 running_sums as (
 
-    -- The running sums from the counts; the window's sum is 0 before it.
+    -- The running sums from the counts; the window's is 0 before it.
     select
         statistic_points.segment_number,
+        statistic_points.task_date,
         statistic_points.task_sequence,
         statistic_points.segment_task_number,
         statistic_points.is_latest_task,
@@ -212,65 +219,159 @@ running_sums as (
 
 ),
 
-cusum as (
+lowest_candidates as (
 
-    -- S_n = max(0, S_(n-1) + x_n) written without recursion: the running sum
-    -- minus its lowest point so far (never above 0). The lowest candidates:
-    -- the sum just before each failure (its sum less the failure's ratio;
-    -- 0 before the window for the window's sum) and the latest task's sum,
-    -- ordered after a failure at the same place.
+    -- Each point's candidate for the running sum's lowest point so far: the
+    -- sum just before a failure (0 before the window for the window's sum),
+    -- or the latest task's sum.
     select
-        segment_number,
-        task_sequence,
-        segment_task_number,
-        is_latest_task,
-        alarm_threshold,
-        cumulative_log_likelihood_ratio
-        - least(0.0, min(
-            case
-                when is_latest_task then cumulative_log_likelihood_ratio
-                else cumulative_log_likelihood_ratio - failure_log_likelihood_ratio
-            end
-        ) over segment_history) as cusum_statistic,
-        window_cumulative_log_likelihood_ratio
-        - least(0.0, min(
-            case
-                when is_latest_task then window_cumulative_log_likelihood_ratio
-                when is_in_evaluation_window
-                    then window_cumulative_log_likelihood_ratio - failure_log_likelihood_ratio
-                else 0.0
-            end
-        ) over segment_history) as window_cusum_statistic
+        *,
+        case
+            when is_latest_task then cumulative_log_likelihood_ratio
+            else cumulative_log_likelihood_ratio - failure_log_likelihood_ratio
+        end as lowest_candidate,
+        case
+            when is_latest_task then window_cumulative_log_likelihood_ratio
+            when is_in_evaluation_window
+                then window_cumulative_log_likelihood_ratio - failure_log_likelihood_ratio
+            else 0.0
+        end as window_lowest_candidate
 
     from running_sums
 
-    window segment_history as (
+),
+
+lowest_by_day as (
+
+    -- The lowest candidate of each segment's day among its failures, and of
+    -- its earlier days. Two levels because a running minimum framed from a
+    -- segment's first failure costs more than twice the minimum within each
+    -- day and this (4.9 s against 2.1 s over the 5.5M failures of 10M tasks).
+    select
+        segment_number,
+        task_date,
+        {%- if judges_a_window %}
+        min(window_lowest_candidate) as window_lowest_in_day,
+        min(min(window_lowest_candidate)) over earlier_days as window_lowest_before_day,
+        {%- endif %}
+        min(lowest_candidate) as lowest_in_day,
+        min(min(lowest_candidate)) over earlier_days as lowest_before_day
+
+    from lowest_candidates
+    where not is_latest_task
+    group by segment_number, task_date
+
+    window earlier_days as (
         partition by segment_number
-        order by segment_task_number, is_latest_task
+        order by task_date
+        rows between unbounded preceding and 1 preceding
+    )
+
+),
+
+failure_statistics as (
+
+    -- S_n = max(0, S_(n-1) + x_n) written without recursion: the running sum
+    -- minus its lowest point so far (never above 0), the lower of the
+    -- earlier days' lowest candidate and the day's so far.
+    select
+        lowest_candidates.segment_number,
+        lowest_candidates.task_sequence,
+        lowest_candidates.segment_task_number,
+        lowest_candidates.alarm_threshold,
+        {%- if judges_a_window %}
+        lowest_candidates.window_cumulative_log_likelihood_ratio - least(
+            0.0,
+            coalesce(lowest_by_day.window_lowest_before_day, 0.0),
+            min(lowest_candidates.window_lowest_candidate) over day_so_far
+        ) as window_cusum_statistic,
+        {%- endif %}
+        lowest_candidates.cumulative_log_likelihood_ratio - least(
+            0.0,
+            coalesce(lowest_by_day.lowest_before_day, 0.0),
+            min(lowest_candidates.lowest_candidate) over day_so_far
+        ) as cusum_statistic
+
+    from lowest_candidates
+
+    inner join lowest_by_day
+        on
+            lowest_candidates.segment_number = lowest_by_day.segment_number
+            and lowest_candidates.task_date = lowest_by_day.task_date
+
+    where not lowest_candidates.is_latest_task
+
+    window day_so_far as (
+        partition by lowest_candidates.segment_number, lowest_candidates.task_date
+        order by lowest_candidates.segment_task_number
         rows between unbounded preceding and current row
     )
 
 ),
 
-segment_summaries as (
+failure_alarms as (
 
-    -- The latest state, and the first alarm of each statistic and the task
-    -- that tipped it: a failure, as the statistic rises only at failures.
+    -- The first alarm of each statistic and the task that tipped it: a
+    -- failure, as the statistic rises only at failures.
     select
         segment_number,
-        max(segment_task_number) as task_count,
-        max(alarm_threshold) as alarm_threshold,
-        max(case when is_latest_task then cusum_statistic end) as cusum_statistic,
-        max(case when is_latest_task then window_cusum_statistic end) as window_cusum_statistic,
-        min(case when not is_latest_task and cusum_statistic >= alarm_threshold then segment_task_number end)
+        {%- if judges_a_window %}
+        min(case when window_cusum_statistic >= alarm_threshold then task_sequence end)
+            as window_first_alarm_task_sequence,
+        {%- endif %}
+        min(case when cusum_statistic >= alarm_threshold then segment_task_number end)
             as first_alarm_task_number,
-        min(case when not is_latest_task and cusum_statistic >= alarm_threshold then task_sequence end)
-            as first_alarm_task_sequence,
-        min(case when not is_latest_task and window_cusum_statistic >= alarm_threshold then task_sequence end)
-            as window_first_alarm_task_sequence
+        min(case when cusum_statistic >= alarm_threshold then task_sequence end)
+            as first_alarm_task_sequence
 
-    from cusum
+    from failure_statistics
     group by segment_number
+
+),
+
+lowest_by_segment as (
+
+    select
+        segment_number,
+        {%- if judges_a_window %}
+        min(window_lowest_in_day) as window_lowest_in_history,
+        {%- endif %}
+        min(lowest_in_day) as lowest_in_history
+
+    from lowest_by_day
+    group by segment_number
+
+),
+
+segment_summaries as (
+
+    -- The latest state: the latest task's sum minus the lowest point, its
+    -- own sum among the candidates; and the first alarms.
+    select
+        lowest_candidates.segment_number,
+        lowest_candidates.segment_task_number as task_count,
+        lowest_candidates.alarm_threshold,
+        lowest_candidates.cumulative_log_likelihood_ratio - least(
+            0.0, coalesce(lowest_by_segment.lowest_in_history, 0.0), lowest_candidates.lowest_candidate
+        ) as cusum_statistic,
+        {%- if judges_a_window %}
+        lowest_candidates.window_cumulative_log_likelihood_ratio - least(
+            0.0, coalesce(lowest_by_segment.window_lowest_in_history, 0.0), lowest_candidates.window_lowest_candidate
+        ) as window_cusum_statistic,
+        failure_alarms.window_first_alarm_task_sequence,
+        {%- endif %}
+        failure_alarms.first_alarm_task_number,
+        failure_alarms.first_alarm_task_sequence
+
+    from lowest_candidates
+
+    left join lowest_by_segment
+        on lowest_candidates.segment_number = lowest_by_segment.segment_number
+
+    left join failure_alarms
+        on lowest_candidates.segment_number = failure_alarms.segment_number
+
+    where lowest_candidates.is_latest_task
 
 ),
 
@@ -283,7 +384,7 @@ segment_alarms as (
         segment_summaries.task_count,
         segment_summaries.alarm_threshold,
         segment_summaries.cusum_statistic,
-        segment_summaries.window_cusum_statistic,
+        {{ 'segment_summaries.' ~ window ~ 'cusum_statistic' }} as window_cusum_statistic,
         segment_summaries.first_alarm_task_number,
         tipping_tasks.task_id as tipping_task_id,
         tipping_tasks.started_at as first_alarm_at,
@@ -298,7 +399,7 @@ segment_alarms as (
         on segment_summaries.first_alarm_task_sequence = tipping_tasks.task_sequence
 
     left join tasks_in_time_order as window_tipping_tasks
-        on segment_summaries.window_first_alarm_task_sequence = window_tipping_tasks.task_sequence
+        on {{ 'segment_summaries.' ~ window ~ 'first_alarm_task_sequence' }} = window_tipping_tasks.task_sequence
 
 ),
 

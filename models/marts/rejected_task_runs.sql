@@ -27,13 +27,20 @@ rejected as (
 
 kept_deliveries as (
 
-    -- The accepted copy of a task run is the one a duplicate's detail points at.
+    -- The accepted copy of a task run is the one a duplicate's detail points
+    -- at. Only the duplicates' runs are looked up: the accepted runs are
+    -- nearly every run of the history, the duplicates a handful.
     select
         task_run_id,
         source_file || ':' || cast(record_number as {{ dbt.type_string() }}) as kept_record_location
 
     from validated_task_runs
-    where is_accepted
+    where
+        is_accepted
+        and task_run_id in (
+            select rejected.task_run_id from rejected
+            where rejected.rejection_reason in ('duplicate_delivery', 'conflicting_duplicate')
+        )
 
 ),
 

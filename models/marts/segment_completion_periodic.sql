@@ -12,46 +12,58 @@
 
 with
 
-memberships as (
+segments as (
 
-    select * from {{ ref('int_task_segment_memberships') }}
+    select * from {{ ref('int_segments_numbered') }}
 
 ),
 
-task_segment_values as (
+segment_days_kept as (
 
-    select * from {{ ref('int_tasks_segment_values') }}
+    select * from {{ ref('int_segment_failures_daily') }}
+
+),
+
+tasks_in_time_order as (
+
+    select * from {{ ref('int_tasks_ordered_in_time') }}
 
 ),
 
 segment_days as (
 
+    -- A segment's counted tasks and failures of a day are its day-end row
+    -- in the failures by day, kept day by day: read, not counted again from
+    -- every task of the history.
     select
-        dimension,
-        segment_value,
-        cast({{ dbt.date_trunc('day', 'started_at') }} as date) as period_start,
-        count(*) as task_count,
-        count(case when is_success then 1 end) as completed_count
+        segments.dimension,
+        segments.segment_value,
+        segment_days_kept.task_date as period_start,
+        segment_days_kept.task_number_in_day as task_count,
+        segment_days_kept.task_number_in_day - segment_days_kept.failure_number_in_day as completed_count
 
-    from memberships
-    group by dimension, segment_value, cast({{ dbt.date_trunc('day', 'started_at') }} as date)
+    from segment_days_kept
+
+    inner join segments
+        on segment_days_kept.segment_number = segments.segment_number
+
+    where segment_days_kept.is_day_end
 
 ),
 
 overall_days as (
 
     select
-        cast({{ dbt.date_trunc('day', 'started_at') }} as date) as period_start,
+        task_date as period_start,
         count(*) as overall_task_count,
         count(case when is_success then 1 end) as overall_completed_count
 
-    from task_segment_values
-    where is_counted
-    group by cast({{ dbt.date_trunc('day', 'started_at') }} as date)
+    from tasks_in_time_order
+    group by task_date
 
 ),
 
--- Weeks are summed from days: the memberships are scanned once.
+-- Weeks are summed from days.
 segment_periods as (
 
     select

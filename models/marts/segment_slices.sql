@@ -30,6 +30,12 @@ task_segment_values as (
 
 ),
 
+daily_slice_counts as (
+
+    select * from {{ ref('int_slice_counts_daily') }}
+
+),
+
 configured_dimensions as (
 
     {{ agent_segments.configured_dimension_rows() }}
@@ -61,10 +67,46 @@ alerting_slices as (
 
 ),
 
+example_days as (
+
+    -- The days that hold each alerting slice's latest failures: from the
+    -- latest day back to the day that brings its failures to example_count
+    -- (all its days if it has fewer). The failures are looked for there
+    -- only, not among every task of the history.
+    select
+        slice_key,
+        min(task_date) as first_example_date
+
+    from (
+        select
+            daily_slice_counts.slice_key,
+            daily_slice_counts.task_date,
+            coalesce(sum(daily_slice_counts.task_count - daily_slice_counts.completed_count) over later_days, 0)
+                as failures_on_later_days
+
+        from daily_slice_counts
+
+        inner join alerting_slices
+            on daily_slice_counts.slice_key = alerting_slices.slice_key
+
+        where daily_slice_counts.task_count > daily_slice_counts.completed_count
+
+        window later_days as (
+            partition by daily_slice_counts.slice_key
+            order by daily_slice_counts.task_date desc
+            rows between unbounded preceding and 1 preceding
+        )
+    ) as slice_failure_days
+
+    where failures_on_later_days < {{ example_count }}
+    group by slice_key
+
+),
+
 failures_by_dimension as (
 
-    -- Each failure in the window once per dimension, with its value there:
-    -- one pass over the tasks.
+    -- Each failure in the window since the earliest example day, once per
+    -- dimension, with its value there: one pass over those tasks.
     select
         task_segment_values.*,
         configured_dimensions.dimension,
@@ -79,6 +121,9 @@ failures_by_dimension as (
         task_segment_values.is_in_evaluation_window
         and task_segment_values.is_counted
         and not task_segment_values.is_success
+        and task_segment_values.started_at >= (
+            select cast(min(example_days.first_example_date) as timestamp) from example_days
+        )
 
 ),
 
@@ -94,9 +139,13 @@ alerting_slice_failures as (
 
     from alerting_slices
 
+    inner join example_days
+        on alerting_slices.slice_key = example_days.slice_key
+
     inner join failures_by_dimension as task_segment_values
         on
-            alerting_slices.first_constrained_dimension = task_segment_values.dimension
+            task_segment_values.started_at >= cast(example_days.first_example_date as timestamp)
+            and alerting_slices.first_constrained_dimension = task_segment_values.dimension
             and alerting_slices.first_constrained_value = task_segment_values.dimension_value
             and {{ dimension_matches | join('\n            and ') }}
 

@@ -12,7 +12,9 @@ import math
 import pandas as pd
 import pytest
 import reference
+import yaml
 from conftest import (
+    PROJECT_DIR,
     TEST_ID_SALT,
     BuildResult,
     Reference,
@@ -21,6 +23,7 @@ from conftest import (
     segment_mismatches,
     task_mismatches,
 )
+from time_checks import cusum_mismatches
 
 
 @pytest.fixture(scope="module", params=["story", "healthy"])
@@ -57,6 +60,60 @@ def test_fct_task_runs_features_match(demo):
     _, build, expected = demo
     problems = task_mismatches(build.table("marts.fct_task_runs"), expected.tasks)
     assert not problems, format_problems(problems)
+
+
+def test_example_failed_tasks_are_each_alerts_latest_failures(demo):
+    """segment_slices names, for each alert that is not redundant, its 5 latest counted
+    failures (latest first, ties by task id); the model looks for them only on the latest
+    days that hold them, so alerts whose failures are spread over days check that cut."""
+    profile, build, _ = demo
+    tasks = build.table("marts.fct_task_runs")
+    tasks["started_at"] = pd.to_datetime(tasks["started_at"])
+    failures = tasks[tasks["is_counted"].astype(bool) & ~tasks["is_success"].astype(bool)]
+    slices = build.table("marts.segment_slices")
+    alerts = slices[(slices["status"] == "alert") & ~slices["is_redundant"].astype(bool)]
+    problems, spread_over_days = [], 0
+    for _, alert in alerts.iterrows():
+        matching = failures
+        for dimension, column in reference.DIMENSION_COLUMNS.items():
+            value = alert[f"dim_{dimension}"]
+            if pd.notna(value):
+                values = (
+                    matching[column].astype(object).where(matching[column].notna(), "(missing)")
+                )
+                matching = matching[values.astype(str) == value]
+        latest = matching.sort_values(["started_at", "task_id"], ascending=[False, True]).head(5)
+        spread_over_days += latest["started_at"].dt.date.nunique() > 1
+        expected = ", ".join(latest["task_id"])
+        if alert["example_failed_task_ids"] != expected:
+            problems.append(
+                f"{alert['slice_key']}: {alert['example_failed_task_ids']} != {expected}"
+            )
+    assert not problems, format_problems(problems)
+    if profile == "story":
+        assert len(alerts) > 0 and spread_over_days > 0
+
+
+def test_early_warning_over_all_data_equals_a_pandas_cusum(demo):
+    """The default window is all data: the window's statistic is the whole one.
+    (test_segments_over_time checks a 14-day window.)"""
+    profile, build, _ = demo
+    project_vars = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert project_vars["evaluation_window_days"] is None
+    tasks = build.table("marts.fct_task_runs")
+    tasks["started_at"] = pd.to_datetime(tasks["started_at"])
+    mart = build.table("marts.segment_early_warnings")
+    problems = cusum_mismatches(
+        tasks,
+        mart,
+        reference.DIMENSION_COLUMNS,
+        project_vars["segment_gap_pp"],
+        project_vars["early_warning_arl0"],
+        window_days=None,
+    )
+    assert not problems, format_problems(problems)
+    if profile == "story":  # the planted problems alarm
+        assert mart["has_alarmed"].any() and mart["is_alarming_now"].any()
 
 
 def _file_name(path: str) -> str:

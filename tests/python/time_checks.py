@@ -259,6 +259,58 @@ def cusum_reference(
     return pd.DataFrame(rows)
 
 
+def cusum_mismatches(
+    tasks: pd.DataFrame,
+    mart: pd.DataFrame,
+    dimension_columns: Mapping[str, str],
+    gap_pp: float,
+    arl0: float,
+    window_days: int | None,
+) -> list[str]:
+    """segment_early_warnings against cusum_reference over fct_task_runs' counted tasks:
+    the same segments, task counts and first alarms exactly, statistics within 1e-9, the
+    same current state and episode start. Empty when they agree."""
+    counted = tasks[tasks["is_counted"].astype(bool)]
+    expected = cusum_reference(
+        segment_frame(tasks, dimension_columns),
+        overall_rate=float(counted["is_success"].mean()),
+        gap_pp=gap_pp,
+        arl0=arl0,
+        window_start=None
+        if window_days is None
+        else pd.Timestamp(tasks["started_at"].max()) - pd.Timedelta(days=window_days),
+    ).set_index(["dimension", "segment_value"])
+    mart = mart.set_index(["dimension", "segment_value"])
+    if set(mart.index) != set(expected.index):
+        return [f"segments differ: {sorted(set(mart.index) ^ set(expected.index))}"]
+    problems = []
+    for key, row in expected.iterrows():
+        actual = mart.loc[key]
+        if actual["task_count"] != row["task_count"]:
+            problems.append(f"{key} task_count {actual['task_count']} != {row['task_count']}")
+        first = (
+            None
+            if pd.isna(actual["tasks_until_first_alarm"])
+            else actual["tasks_until_first_alarm"]
+        )
+        expected_first = (
+            None if pd.isna(row["tasks_until_first_alarm"]) else row["tasks_until_first_alarm"]
+        )
+        if first != expected_first:
+            problems.append(f"{key} tasks_until_first_alarm {first} != {expected_first}")
+        for column in ("cusum_statistic", "window_cusum_statistic"):
+            if not math.isclose(actual[column], row[column], abs_tol=1e-9):
+                problems.append(f"{key} {column} {actual[column]} != {row[column]}")
+        if bool(actual["is_alarming_now"]) != bool(row["is_alarming_now"]):
+            problems.append(f"{key} is_alarming_now {actual['is_alarming_now']}")
+        if pd.isna(actual["current_alarm_at"]) != pd.isna(row["current_alarm_at"]) or (
+            pd.notna(row["current_alarm_at"])
+            and pd.Timestamp(actual["current_alarm_at"]) != pd.Timestamp(row["current_alarm_at"])
+        ):
+            problems.append(f"{key} current_alarm_at {actual['current_alarm_at']}")
+    return problems
+
+
 def periodic_reference(long: pd.DataFrame, rolling_days: int) -> pd.DataFrame:
     """Per (grain, period_start, dimension, segment_value): counts, rate, the period's overall
     rate and the rolling window over periods starting within rolling_days days."""
