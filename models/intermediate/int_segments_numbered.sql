@@ -11,24 +11,45 @@
     engine that inlines it (Spark) would aggregate the tasks at every read.
 #}
 {{ config(materialized='table') }}
+{%- set dimensions = agent_segments.segment_dimensions() %}
 
 with
 
--- The long shape: every dimension's segments from one pass over the tasks.
-segment_memberships as (
+task_segment_values as (
 
-    select * from {{ ref('int_task_segment_memberships') }}
+    select * from {{ ref('int_tasks_segment_values') }}
 
 ),
 
 distinct_segments as (
 
+    -- Every dimension's values in one pass over the counted tasks, one
+    -- grouping set per dimension: the long shape (a row per task and
+    -- dimension) would be nine times the tasks. A value is never null
+    -- (a missing one is '(missing)'), so the one column of a set that is
+    -- not null is the set's.
     select
-        dimension,
-        segment_value
+        case
+            {%- for dimension in dimensions %}
+            when grouping({{ dimension.column }}) = 0 then '{{ dimension.name }}'
+            {%- endfor %}
+        end as dimension,
+        coalesce(
+            {%- for dimension in dimensions %}
+            {{ dimension.column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as segment_value
 
-    from segment_memberships
-    group by dimension, segment_value
+    from task_segment_values
+    where is_counted
+    -- sqlfluff's DuckDB dialect cannot parse grouping sets; DuckDB and Spark run them.
+    -- noqa: disable=PRS
+    group by grouping sets (
+        {%- for dimension in dimensions %}
+        ({{ dimension.column }}){{ "," if not loop.last }}
+        {%- endfor %}
+    )
+    -- noqa: enable=PRS
 
 ),
 
