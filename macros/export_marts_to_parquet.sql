@@ -84,7 +84,9 @@
         {%- do to_prune.append(row['folder_name']) -%}
     {%- endfor -%}
 
-    {%- set statements = [] -%}
+    {#- Row order in a mart's file means nothing to its readers; keeping it made DuckDB write each
+        file on one thread (fct_task_runs at 10M rows: 11.3 s against 6.2 s). Reset at the end. -#}
+    {%- set statements = ['set preserve_insertion_order = false'] -%}
     {%- if not has_files -%}
         {#- COPY creates the last folder of a per-thread output; the marker file is that output. -#}
         {%- do statements.append(
@@ -125,6 +127,7 @@
             ~ " (format json, per_thread_output true, filename_pattern '_pruned_{i}', overwrite true)"
         ) -%}
     {%- endfor -%}
+    {%- do statements.append('reset preserve_insertion_order') -%}
     {{ log('Publishing marts snapshot ' ~ build_id ~ ' in ' ~ export_root ~ ' (previous: '
         ~ (previous_snapshot or 'none') ~ '; emptying ' ~ to_prune | length ~ ' older)', info=True) }}
     {{ return(statements | join(';\n')) }}

@@ -54,7 +54,10 @@ validation_rules as (
 ),
 
 {% if is_incremental() -%}
-stored_records as (
+stored_records as not materialized (
+
+    -- Read four times for different columns: materializing it copied every
+    -- stored record's six columns (0.9 s at 10M records).
 
     select
         source_file,
@@ -165,11 +168,13 @@ records_gone as (
 
 ),
 
-records_to_validate as (
+record_keys_to_validate as (
 
     -- A record rejected as timestamp_in_future has a task_run_id (it passed
     -- the required-field rule), so its task_run_id brings it back.
-    select task_runs.*
+    select
+        task_runs.source_file,
+        task_runs.record_number
 
     from task_runs
 
@@ -177,6 +182,22 @@ records_to_validate as (
         (select rules_changed from rules_changed)
         or task_runs.source_file in (select changed_files.source_file from changed_files)
         or task_runs.task_run_id in (select task_run_ids_to_rank_again.task_run_id from task_run_ids_to_rank_again)
+
+),
+
+records_to_validate as (
+
+    -- The keys first, then the records: filtering the records themselves
+    -- read every column of every record (2.9 s at 10M records, with none to
+    -- validate); an empty set of keys reads none.
+    select task_runs.*
+
+    from task_runs
+
+    inner join record_keys_to_validate
+        on
+            task_runs.source_file = record_keys_to_validate.source_file
+            and task_runs.record_number = record_keys_to_validate.record_number
 
 ),
 
