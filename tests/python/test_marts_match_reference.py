@@ -67,6 +67,9 @@ def test_example_failed_tasks_are_each_alerts_latest_failures(demo):
     failures (latest first, ties by task id); the model looks for them only on the latest
     days that hold them, so alerts whose failures are spread over days check that cut."""
     profile, build, _ = demo
+    # The examples come from the evaluation window: all data by default.
+    project_vars = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert project_vars["evaluation_window_days"] is None
     tasks = build.table("marts.fct_task_runs")
     tasks["started_at"] = pd.to_datetime(tasks["started_at"])
     failures = tasks[tasks["is_counted"].astype(bool) & ~tasks["is_success"].astype(bool)]

@@ -268,8 +268,9 @@ def cusum_mismatches(
     window_days: int | None,
 ) -> list[str]:
     """segment_early_warnings against cusum_reference over fct_task_runs' counted tasks:
-    the same segments, task counts and first alarms exactly, statistics within 1e-9, the
-    same current state and episode start. Empty when they agree."""
+    the same segments, task counts and first alarms (after how many tasks, and when)
+    exactly, statistics within 1e-9, the same current state and episode start. Empty when
+    they agree."""
     counted = tasks[tasks["is_counted"].astype(bool)]
     expected = cusum_reference(
         segment_frame(tasks, dimension_columns),
@@ -298,6 +299,11 @@ def cusum_mismatches(
         )
         if first != expected_first:
             problems.append(f"{key} tasks_until_first_alarm {first} != {expected_first}")
+        if pd.isna(actual["first_alarm_at"]) != pd.isna(row["first_alarm_at"]) or (
+            pd.notna(row["first_alarm_at"])
+            and pd.Timestamp(actual["first_alarm_at"]) != pd.Timestamp(row["first_alarm_at"])
+        ):
+            problems.append(f"{key} first_alarm_at {actual['first_alarm_at']}")
         for column in ("cusum_statistic", "window_cusum_statistic"):
             if not math.isclose(actual[column], row[column], abs_tol=1e-9):
                 problems.append(f"{key} {column} {actual[column]} != {row[column]}")
