@@ -22,3 +22,22 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{#-
+    Of a row with a dim_* column per dimension, null where the row does not
+    constrain it (a slice's "any", a grouping set's other columns): the first
+    dimension it does constrain, as `dimension`, and its value there, as
+    `value_alias`. Dimension values themselves are never null ('(missing)').
+-#}
+{% macro first_constrained_dimension(dimensions, value_alias) -%}
+    case
+        {%- for dimension in dimensions %}
+        when {{ dimension.column }} is not null then '{{ dimension.name }}'
+        {%- endfor %}
+    end as dimension,
+    coalesce(
+        {%- for dimension in dimensions %}
+        {{ dimension.column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ) as {{ value_alias }}
+{%- endmacro %}

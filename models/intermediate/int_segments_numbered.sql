@@ -25,20 +25,10 @@ distinct_segments as (
 
     -- Every dimension's values in one pass over the counted tasks, one
     -- grouping set per dimension: the long shape (a row per task and
-    -- dimension) would be nine times the tasks. A value is never null
-    -- (a missing one is '(missing)'), so the one column of a set that is
-    -- not null is the set's.
+    -- dimension) would be nine times the tasks. The one column of a set
+    -- that is not null is the set's.
     select
-        case
-            {%- for dimension in dimensions %}
-            when grouping({{ dimension.column }}) = 0 then '{{ dimension.name }}'
-            {%- endfor %}
-        end as dimension,
-        coalesce(
-            {%- for dimension in dimensions %}
-            {{ dimension.column }}{{ "," if not loop.last }}
-            {%- endfor %}
-        ) as segment_value
+        {{ agent_segments.first_constrained_dimension(dimensions, 'segment_value') }}
 
     from task_segment_values
     where is_counted

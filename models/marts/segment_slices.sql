@@ -51,16 +51,7 @@ alerting_slices as (
         -- other constraints checked on the matches. One join on every
         -- constraint at once ("null or equal") cannot be a hash join: at 10M
         -- tasks it compared every alerting slice with every failure.
-        case
-            {%- for dimension in dimensions %}
-            when {{ dimension.column }} is not null then '{{ dimension.name }}'
-            {%- endfor %}
-        end as first_constrained_dimension,
-        coalesce(
-            {%- for dimension in dimensions %}
-            {{ dimension.column }}{{ "," if not loop.last }}
-            {%- endfor %}
-        ) as first_constrained_value
+        {{ agent_segments.first_constrained_dimension(dimensions, 'first_constrained_value') }}
 
     from slices_scored
     where status = 'alert' and not is_redundant
@@ -145,7 +136,7 @@ alerting_slice_failures as (
     inner join failures_by_dimension as task_segment_values
         on
             task_segment_values.started_at >= cast(example_days.first_example_date as timestamp)
-            and alerting_slices.first_constrained_dimension = task_segment_values.dimension
+            and alerting_slices.dimension = task_segment_values.dimension
             and alerting_slices.first_constrained_value = task_segment_values.dimension_value
             and {{ dimension_matches | join('\n            and ') }}
 

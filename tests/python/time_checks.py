@@ -299,21 +299,16 @@ def cusum_mismatches(
         )
         if first != expected_first:
             problems.append(f"{key} tasks_until_first_alarm {first} != {expected_first}")
-        if pd.isna(actual["first_alarm_at"]) != pd.isna(row["first_alarm_at"]) or (
-            pd.notna(row["first_alarm_at"])
-            and pd.Timestamp(actual["first_alarm_at"]) != pd.Timestamp(row["first_alarm_at"])
-        ):
-            problems.append(f"{key} first_alarm_at {actual['first_alarm_at']}")
         for column in ("cusum_statistic", "window_cusum_statistic"):
             if not math.isclose(actual[column], row[column], abs_tol=1e-9):
                 problems.append(f"{key} {column} {actual[column]} != {row[column]}")
         if bool(actual["is_alarming_now"]) != bool(row["is_alarming_now"]):
             problems.append(f"{key} is_alarming_now {actual['is_alarming_now']}")
-        if pd.isna(actual["current_alarm_at"]) != pd.isna(row["current_alarm_at"]) or (
-            pd.notna(row["current_alarm_at"])
-            and pd.Timestamp(actual["current_alarm_at"]) != pd.Timestamp(row["current_alarm_at"])
-        ):
-            problems.append(f"{key} current_alarm_at {actual['current_alarm_at']}")
+        for column in ("first_alarm_at", "current_alarm_at"):  # a time, or none on both sides
+            if pd.isna(actual[column]) != pd.isna(row[column]) or (
+                pd.notna(row[column]) and pd.Timestamp(actual[column]) != pd.Timestamp(row[column])
+            ):
+                problems.append(f"{key} {column} {actual[column]} != {row[column]}")
     return problems
 
 
