@@ -103,7 +103,9 @@ tasks_to_recount as (
 
 {#
     The last statement of a day-kept model: its `rows` (a CTE with the day
-    column), each with its day's fingerprint (the present_column), and on an
+    column), each with its day's fingerprint (the present_column) and when
+    this build started (row_built_at, for the scoped grain tests,
+    macros/rows_built_since_last_pass.sql), and on an
     incremental build one row per day now without tasks, with only the day
     set (synced_rows_deleted removes the day's stored rows and this row).
 
@@ -114,7 +116,8 @@ tasks_to_recount as (
 {% macro day_kept_rows(rows, day_column='task_date') -%}
 select
     {{ rows }}.*,
-    days_to_recount.day_fingerprint
+    days_to_recount.day_fingerprint,
+    {{ agent_segments.build_started_at() }} as row_built_at
 
 from {{ rows }}
 

@@ -392,7 +392,8 @@ validated as (
             when record_rejection_reason is not null then record_rejection_detail
             when delivery_rank > 1 then 'task_run_id ' || task_run_id || ' kept at ' || kept_record_location
         end as rejection_detail,
-        record_rejection_reason is null and delivery_rank = 1 as is_accepted
+        record_rejection_reason is null and delivery_rank = 1 as is_accepted,
+        {{ agent_segments.build_started_at() }} as row_built_at
 
     from deliveries_ranked
 

@@ -103,7 +103,8 @@ deciding_runs as (
     select
         runs_to_decide.*,
         deciding_run_ids.attempt_count,
-        deciding_run_ids.runs_fingerprint
+        deciding_run_ids.runs_fingerprint,
+        {{ agent_segments.build_started_at() }} as row_built_at
 
     from runs_to_decide
 
