@@ -28,10 +28,23 @@
     form (\xNN), which no JSON parser accepts, so it is rejected as
     malformed_json, and a CR stays in its line. As read_csv does, a byte
     order mark opening a file is dropped.
+    A file larger than one thread's share of the bytes (one delivery read by
+    an incremental build) leaves the other threads without a file: then the
+    lines are first materialized, which DuckDB scans on every thread, so the
+    parsing that follows is shared (216k lines of one file: 4.8 s -> 2.9 s
+    on 2 threads). Not otherwise: holding every line of a full build at
+    once (14 GB at 10M rows) gains nothing when each thread has its files.
 #}
 {% macro duckdb__raw_jsonl_lines(source_relation, files) -%}
-    {%- set file_groups = agent_segments.files_balanced_by_size(files, agent_segments.duckdb_thread_count()) -%}
+    {%- set thread_count = agent_segments.duckdb_thread_count() -%}
+    {%- set file_groups = agent_segments.files_balanced_by_size(files, thread_count) -%}
+    {%- set file_bytes = files | map(attribute='file_bytes') | list -%}
+    {%- set lines_shared = file_bytes | length > 0 and thread_count > 1
+        and file_bytes | max > (file_bytes | sum) / thread_count -%}
     (
+        {%- if lines_shared %}
+        with numbered_file_lines as materialized (
+        {%- endif %}
         select
             source_file,
             case when record_number = 1 then ltrim(raw_record, chr(65279)) else raw_record end as raw_record,
@@ -94,6 +107,11 @@
                 ) as files_split
             ) as split_lines
         ) as decoded_lines
+        {%- if lines_shared %}
+        )
+
+        select * from numbered_file_lines
+        {%- endif %}
     ) as numbered_lines
 {%- endmacro %}
 
