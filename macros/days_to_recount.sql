@@ -104,10 +104,10 @@ tasks_to_recount as (
 {#
     The last statement of a day-kept model: its `rows` (a CTE with the day
     column), each with its day's fingerprint (the present_column) and when
-    this build started (row_built_at, for the scoped grain tests,
-    macros/rows_built_since_last_pass.sql), and on an
-    incremental build one row per day now without tasks, with only the day
-    set (synced_rows_deleted removes the day's stored rows and this row).
+    this build started (row_built_at, read by the scoped grain tests:
+    macros/rows_built_since_last_pass.sql), and on an incremental build one
+    row per day now without tasks, with only the day set
+    (synced_rows_deleted removes the day's stored rows and this row).
 
     A left join with the days on the right: DuckDB then builds its hash
     table on the days. With the days on the left, or an inner join, it

@@ -28,19 +28,21 @@
     form (\xNN), which no JSON parser accepts, so it is rejected as
     malformed_json, and a CR stays in its line. As read_csv does, a byte
     order mark opening a file is dropped.
-    A file larger than one thread's share of the bytes (one delivery read by
-    an incremental build) leaves the other threads without a file: then the
+    A file much larger than one thread's share of the bytes (one delivery
+    read by an incremental build) leaves the other threads idle: then the
     lines are first materialized, which DuckDB scans on every thread, so the
     parsing that follows is shared (216k lines of one file: 4.8 s -> 2.9 s
-    on 2 threads). Not otherwise: holding every line of a full build at
-    once (14 GB at 10M rows) gains nothing when each thread has its files.
+    on 2 threads), when they take at most a quarter of DuckDB's memory
+    limit. Not otherwise: holding every line of a full build at once (14 GB
+    at 10M rows) gains nothing when each thread has its files.
 #}
 {% macro duckdb__raw_jsonl_lines(source_relation, files) -%}
     {%- set thread_count = agent_segments.duckdb_thread_count() -%}
     {%- set file_groups = agent_segments.files_balanced_by_size(files, thread_count) -%}
     {%- set file_bytes = files | map(attribute='file_bytes') | list -%}
     {%- set lines_shared = file_bytes | length > 0 and thread_count > 1
-        and file_bytes | max > (file_bytes | sum) / thread_count -%}
+        and file_bytes | max > 1.25 * (file_bytes | sum) / thread_count
+        and file_bytes | sum <= agent_segments.duckdb_memory_limit_bytes() / 4 -%}
     (
         {%- if lines_shared %}
         with numbered_file_lines as materialized (
@@ -120,6 +122,22 @@
     {%- for source_file in source_files -%}
         {{ agent_segments.duckdb_file_literal(source_file) }}{{ ', ' if not loop.last }}
     {%- endfor -%}
+{%- endmacro %}
+
+{#- DuckDB: its memory limit in bytes (0 while parsing). -#}
+{% macro duckdb_memory_limit_bytes() -%}
+    {%- if not execute -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {#- current_setting shows it rounded in binary units: '7.4 GiB', '953.6 MiB'. -#}
+    {%- set shown = run_query("select current_setting('memory_limit')").columns[0].values()[0] -%}
+    {%- set parts = modules.re.fullmatch('([0-9.]+) ?([KMGT]i?B|bytes)', shown) -%}
+    {%- if parts is none -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {%- set exponents = {'bytes': 0, 'KiB': 1, 'MiB': 2, 'GiB': 3, 'TiB': 4, 'KB': 1, 'MB': 2, 'GB': 3, 'TB': 4} -%}
+    {%- set base = 1024 if 'i' in parts.group(2) else 1000 -%}
+    {{ return(parts.group(1) | float * base ** exponents[parts.group(2)]) }}
 {%- endmacro %}
 
 {#- DuckDB: the threads it runs a statement on (1 while parsing). -#}

@@ -12,14 +12,19 @@
     it. A test that fails records no pass, so it keeps checking the rows it
     failed on until they are fixed.
 
-    The passes are recorded by the on-run-end hook record_scoped_test_passes
-    in test_failures.data_test_passes, on DuckDB only: other engines rebuild
+    What a pass covers is named by its key (scoped_test_key) and, for a
+    tested view, by the view's definition as deployed: a view whose SQL
+    changed is tested whole once. A table needs no more: a change to its SQL
+    rewrites (and so stamps) every row at its next build.
+
+    Passes are recorded by the on-run-end hook record_scoped_test_passes in
+    test_failures.data_test_passes, on DuckDB only: other engines rebuild
     these tables whole at every build, so there every row is new and the
     test reads all of them. With no pass on record (a new warehouse, a new
     test, another engine), the test reads every row. Rows changed outside
-    dbt are not seen until a full refresh rewrites them; one DuckDB file
-    admits one writing process at a time, so no build writes rows while
-    another's test runs.
+    dbt are not looked at again; deleting the table's rows tests everything.
+    The profile keeps the DuckDB file open for the whole invocation
+    (keep_open), so no other process writes rows between a build's steps.
 #}
 
 {#- When this invocation started (UTC), as a timestamp literal: the value of `row_built_at`. -#}
@@ -33,95 +38,64 @@
 {%- endmacro %}
 
 {#-
-    Names a scoped test by what it checks, from the test and from the hook
-    alike. The tested model's file is part of it: a changed model (a view
-    above the rows, too) is tested whole once before its scope narrows.
+    Names a scoped test by what it checks, the same from the test and from
+    the hook: the tested relation, the test, its columns, the build-time
+    column and the relation holding it.
 -#}
-{% macro scoped_test_key(tested_node, test_name, columns) -%}
+{% macro scoped_test_key(tested_relation, test_name, columns, built_at_column, rows_built_in) -%}
     {{ return(
-        tested_node.schema ~ '.' ~ tested_node.alias ~ ':' ~ test_name ~ '(' ~ columns | join(', ') ~ ')'
-        ~ '@' ~ tested_node.checksum.checksum
+        tested_relation.schema ~ '.' ~ tested_relation.identifier ~ ':' ~ test_name
+        ~ '(' ~ columns | join(', ') ~ ')'
+        ~ ' by ' ~ rows_built_in.schema ~ '.' ~ rows_built_in.identifier ~ '.' ~ built_at_column
     ) }}
+{%- endmacro %}
+
+{#- SQL: an md5 of the deployed definition of `relation` if it is a view, null for a table. -#}
+{% macro deployed_view_definition(relation) -%}
+    (
+        select md5(sql) from duckdb_views()
+        where
+            database_name = '{{ relation.database }}'
+            and schema_name = '{{ relation.schema }}'
+            and view_name = '{{ relation.identifier }}'
+    )
 {%- endmacro %}
 
 {#-
     A condition true for the rows (aliased `built`) whose `built_at_column`
-    is later than the test's last recorded pass (every row when none is
-    recorded; a row without the column's value, written before it existed,
-    counts as older than any pass), or none: test every row. None on other
-    engines, where no pass is recorded, and on DuckDB before the passes
-    table exists.
+    is later than the test's last recorded pass on the relation as deployed
+    now (every row when none is recorded; a row without the column's value,
+    written before it existed, counts as older than any pass), or none: test
+    every row. None on other engines, where no pass is recorded, and on
+    DuckDB before the passes table exists.
 -#}
-{% macro rows_built_since_last_pass(model, test_name, columns, built_at_column) -%}
+{% macro rows_built_since_last_pass(tested_relation, test_name, columns, built_at_column, rows_built_in) -%}
     {{ return(adapter.dispatch('rows_built_since_last_pass', 'agent_segments')(
-        model, test_name, columns, built_at_column
+        tested_relation, test_name, columns, built_at_column, rows_built_in
     )) }}
 {%- endmacro %}
 
-{% macro default__rows_built_since_last_pass(model, test_name, columns, built_at_column) -%}
+{% macro default__rows_built_since_last_pass(tested_relation, test_name, columns, built_at_column, rows_built_in) -%}
     {{ return(none) }}
 {%- endmacro %}
 
-{% macro duckdb__rows_built_since_last_pass(model, test_name, columns, built_at_column) -%}
-    {%- if not execute -%}
+{% macro duckdb__rows_built_since_last_pass(tested_relation, test_name, columns, built_at_column, rows_built_in) -%}
+    {% if not execute %}
         {{ return(none) }}
-    {%- endif -%}
-    {%- set passes = agent_segments.data_test_passes_relation() -%}
-    {%- if adapter.get_relation(passes.database, passes.schema, passes.identifier) is none -%}
+    {% endif %}
+    {% set passes = agent_segments.data_test_passes_relation() %}
+    {% if adapter.get_relation(passes.database, passes.schema, passes.identifier) is none %}
         {{ return(none) }}
-    {%- endif -%}
-    {%- set tested_nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
-        | selectattr('schema', 'equalto', model.schema) | selectattr('alias', 'equalto', model.identifier) | list -%}
-    {%- set test_key = agent_segments.scoped_test_key(tested_nodes[0], test_name, columns) -%}
+    {% endif %}
+    {% set test_key = agent_segments.scoped_test_key(
+        tested_relation, test_name, columns, built_at_column, rows_built_in
+    ) %}
     {{ return(
         'coalesce(built.' ~ built_at_column ~ ", cast('1970-01-01' as timestamp)) > coalesce(("
         ~ 'select max(passed_build_started_at) from ' ~ passes
-        ~ " where test_key = '" ~ test_key ~ "'), cast('1969-12-31' as timestamp))"
+        ~ " where test_key = '" ~ test_key ~ "'"
+        ~ ' and tested_view_definition is not distinct from '
+        ~ agent_segments.deployed_view_definition(tested_relation)
+        ~ "), cast('1969-12-31' as timestamp))"
     ) }}
-{%- endmacro %}
-
-{#- on-run-end: records this invocation's start as the last pass of each scoped test that passed. -#}
-{% macro record_scoped_test_passes() -%}
-    {{ return(adapter.dispatch('record_scoped_test_passes', 'agent_segments')()) }}
-{%- endmacro %}
-
-{% macro default__record_scoped_test_passes() -%}
-    select 1
-{%- endmacro %}
-
-{% macro duckdb__record_scoped_test_passes() -%}
-    {#- An --empty or --sample build tests tables it rewrote empty or sampled: no pass to keep. -#}
-    {%- if not execute or flags.EMPTY or flags.SAMPLE -%}
-        {{ return('select 1') }}
-    {%- endif -%}
-    {%- set test_keys = [] -%}
-    {%- for result in results
-        if result.status == 'pass' and result.node.resource_type == 'test'
-        and result.node.test_metadata is defined and result.node.test_metadata is not none
-        and result.node.test_metadata.kwargs.get('built_at_column') -%}
-        {%- do test_keys.append(agent_segments.scoped_test_key(
-            graph.nodes[result.node.attached_node], result.node.test_metadata.name,
-            result.node.test_metadata.kwargs['columns']
-        )) -%}
-    {%- endfor -%}
-    {%- if not test_keys -%}
-        {{ return('select 1') }}
-    {%- endif -%}
-    {%- set passes = agent_segments.data_test_passes_relation() -%}
-    {%- set quoted_keys = [] -%}
-    {%- for test_key in test_keys -%}
-        {%- do quoted_keys.append("'" ~ test_key ~ "'") -%}
-    {%- endfor -%}
-    {%- set statements = [
-        'create schema if not exists ' ~ passes.include(identifier=false),
-        'create table if not exists ' ~ passes
-            ~ ' (test_key varchar, passed_build_started_at timestamp, invocation_id varchar)',
-        'delete from ' ~ passes ~ ' where test_key in (' ~ quoted_keys | join(', ') ~ ')',
-    ] -%}
-    {%- set rows = [] -%}
-    {%- for quoted_key in quoted_keys -%}
-        {%- do rows.append('(' ~ quoted_key ~ ', ' ~ agent_segments.build_started_at() ~ ", '" ~ invocation_id ~ "')") -%}
-    {%- endfor -%}
-    {%- do statements.append('insert into ' ~ passes ~ ' values ' ~ rows | join(', ')) -%}
-    {{ return(statements | join(';\n')) }}
 {%- endmacro %}

@@ -11,9 +11,16 @@
     keys are those of the table's rows written since the pass.
 #}
 {% test unique_combination_of_columns(model, columns, built_at_column=none, rows_built_in=none) %}
-{%- set column_list = columns | join(', ') -%}
-{%- set rows_built_since_last_pass = agent_segments.rows_built_since_last_pass(
-    model, 'unique_combination_of_columns', columns, built_at_column
+
+{% set column_list = columns | join(', ') %}
+{% if built_at_column and model.identifier is not defined %}
+    {# A `where` config makes the model a subquery, and the scope would miss rows outside it. #}
+    {{ exceptions.raise_compiler_error(
+        'unique_combination_of_columns: built_at_column cannot be used with a where config (' ~ model ~ ')'
+    ) }}
+{% endif %}
+{% set rows_built_since_last_pass = agent_segments.rows_built_since_last_pass(
+    model, 'unique_combination_of_columns', columns, built_at_column, rows_built_in or model
 ) if built_at_column else none %}
 
 select
@@ -21,18 +28,18 @@ select
     count(*) as row_count
 
 from {{ model }} as tested
-{%- if rows_built_since_last_pass %}
+{% if rows_built_since_last_pass %}
 -- `is not distinct from`: a key with a null part (a day-end row's
 -- task_sequence) is a key like any other, as in the group by below.
 where exists (
     select 1 from {{ rows_built_in or model }} as built
     where
         {{ rows_built_since_last_pass }}
-        {%- for column in columns %}
+        {% for column in columns %}
         and built.{{ column }} is not distinct from tested.{{ column }}
-        {%- endfor %}
+        {% endfor %}
 )
-{%- endif %}
+{% endif %}
 group by {{ column_list }}
 having count(*) > 1
 

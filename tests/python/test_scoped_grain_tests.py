@@ -9,7 +9,8 @@ them. These tests plant a second row for a key in a built warehouse and check
 what the grain test reports against a plain `group by` over the whole relation:
 a repeat written after the last pass fails it, a failed test keeps failing
 until the rows are fixed (a failure records no pass), a repeat dated before the
-pass is seen only once no pass is on record, and an --empty build records none.
+pass is seen only once no pass is on record or the tested view is deployed with
+another definition, and an --empty build records none.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ def built_once(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     return build
 
 
+def _naive_utc(moment: datetime) -> datetime:
+    """As the warehouse stores it: UTC without a zone (a naive value is taken as UTC)."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def _copy_of(build: BuildResult, tmp_path: Path) -> Path:
     """A work folder holding a copy of the build's warehouse (and target)."""
     work_dir = tmp_path / "work"
@@ -108,11 +114,14 @@ def _passes(work_dir: Path) -> dict[str, tuple[datetime, str]]:
         rows = connection.execute(
             f"select test_key, passed_build_started_at, invocation_id from {PASSES}"
         ).fetchall()
-    return {key.split("@")[0]: (started, invocation) for key, started, invocation in rows}
+    return {key: (started, invocation) for key, started, invocation in rows}
 
 
 def _pass_of(work_dir: Path, grain: GrainTest) -> tuple[datetime, str]:
-    key = f"{grain.tested}:unique_combination_of_columns({', '.join(grain.key)})"
+    key = (
+        f"{grain.tested}:unique_combination_of_columns({', '.join(grain.key)})"
+        f" by {grain.written_in}.row_built_at"
+    )
     return _passes(work_dir)[key]
 
 
@@ -132,7 +141,7 @@ def _plant_copy(work_dir: Path, grain: GrainTest, built_at: datetime) -> None:
             f"insert into {grain.written_in}"
             " select * replace (cast(? as timestamp) as row_built_at)"
             f" from {grain.written_in} where {grain.row_to_copy} limit 1",
-            [built_at.replace(tzinfo=None)],
+            [_naive_utc(built_at)],
         )
 
 
@@ -140,7 +149,7 @@ def _remove_copies(work_dir: Path, grain: GrainTest, built_at: datetime) -> None
     with duckdb.connect(str(work_dir / "warehouse.duckdb")) as connection:
         connection.execute(
             f"delete from {grain.written_in} where row_built_at = cast(? as timestamp)",
-            [built_at.replace(tzinfo=None)],
+            [_naive_utc(built_at)],
         )
 
 
@@ -149,13 +158,17 @@ def test_a_build_records_the_pass_of_each_scoped_grain_test(built_once: BuildRes
     records one per scoped test, at its start, with its invocation id."""
     passes = _passes(built_once.db_path.parent)
     invocation = built_once.run_results["metadata"]["invocation_id"]
-    started = built_once.query(
+    stamps = built_once.query(
         f"select max(row_built_at), count(distinct row_built_at) from {VALIDATED.tested}"
     )
+    stamp = stamps.iloc[0, 0].to_pydatetime()
+    assert stamps.iloc[0, 1] == 1
+    # The build's start in UTC: after the harness started it, before its results were written.
+    finished = datetime.fromisoformat(built_once.run_results["metadata"]["generated_at"])
+    assert _naive_utc(built_once.started_at) <= stamp <= _naive_utc(finished)
     for grain in GRAIN_TESTS:
         assert _result(built_once, grain)["status"] == "pass"
-        assert _pass_of(built_once.db_path.parent, grain) == (started.iloc[0, 0], invocation)
-    assert started.iloc[0, 1] == 1
+        assert _pass_of(built_once.db_path.parent, grain) == (stamp, invocation)
     assert len(passes) == 7, sorted(passes)
 
 
@@ -184,7 +197,7 @@ def test_a_repeat_written_after_the_last_pass_fails_until_fixed(
     fixed = _run_test(built_once, work_dir, grain)
     assert fixed["status"] == "pass"
     passed_at, _ = _pass_of(work_dir, grain)
-    assert passed_at > planted_at.replace(tzinfo=None)
+    assert passed_at > _naive_utc(planted_at)
 
 
 def test_a_repeat_dated_before_the_last_pass_is_seen_only_without_a_pass(
@@ -202,6 +215,32 @@ def test_a_repeat_dated_before_the_last_pass_is_seen_only_without_a_pass(
     with duckdb.connect(str(work_dir / "warehouse.duckdb")) as connection:
         connection.execute(f"delete from {PASSES} where test_key like ?", [f"{VALIDATED.tested}:%"])
     whole = _run_test(built_once, work_dir, VALIDATED)
+    assert (whole["status"], whole["failures"]) == ("fail", 1)
+
+
+def test_a_view_deployed_with_another_definition_is_tested_whole(
+    built_once: BuildResult, tmp_path: Path
+) -> None:
+    """A pass covers the view as it was deployed: `dbt test` on an edited view
+    before `dbt run` deploys it passes on the old view. Once the view's
+    definition changes, no pass covers it, and the test reads every row."""
+    fct = GRAIN_TESTS[2]
+    work_dir = _copy_of(built_once, tmp_path)
+    first_pass, _ = _pass_of(work_dir, fct)
+    _plant_copy(work_dir, fct, first_pass)
+    assert _repeated_keys(work_dir, fct) == 1
+    assert _run_test(built_once, work_dir, fct)["status"] == "pass"
+
+    with duckdb.connect(str(work_dir / "warehouse.duckdb")) as connection:
+        (definition,) = connection.execute(
+            "select sql from duckdb_views()"
+            " where schema_name = 'marts' and view_name = 'fct_task_runs'"
+        ).fetchone()
+        shown = definition.split(" AS ", 1)[1].rstrip().rstrip(";")
+        connection.execute(
+            f"create or replace view {fct.tested} as select * from ({shown}) as redeployed"
+        )
+    whole = _run_test(built_once, work_dir, fct)
     assert (whole["status"], whole["failures"]) == ("fail", 1)
 
 
