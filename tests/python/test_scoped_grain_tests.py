@@ -200,17 +200,26 @@ def test_a_repeat_written_after_the_last_pass_fails_until_fixed(
     assert passed_at > _naive_utc(planted_at)
 
 
+def _repeat_dated_at_the_last_pass(
+    built_once: BuildResult, tmp_path: Path, grain: GrainTest
+) -> Path:
+    """A copy of the warehouse with a repeat dated at the test's last pass, which
+    the scoped test does not read (it passes); the copy's work folder."""
+    work_dir = _copy_of(built_once, tmp_path)
+    first_pass, _ = _pass_of(work_dir, grain)
+    _plant_copy(work_dir, grain, first_pass)
+    assert _repeated_keys(work_dir, grain) == 1
+    assert _run_test(built_once, work_dir, grain)["status"] == "pass"
+    return work_dir
+
+
 def test_a_repeat_dated_before_the_last_pass_is_seen_only_without_a_pass(
     built_once: BuildResult, tmp_path: Path
 ) -> None:
     """What the scope leaves out: a row dated before the last pass (changed
     outside dbt) is not read again while that pass stands; with no pass on
     record the test reads every row and finds it."""
-    work_dir = _copy_of(built_once, tmp_path)
-    first_pass, _ = _pass_of(work_dir, VALIDATED)
-    _plant_copy(work_dir, VALIDATED, first_pass)
-    assert _repeated_keys(work_dir, VALIDATED) == 1
-    assert _run_test(built_once, work_dir, VALIDATED)["status"] == "pass"
+    work_dir = _repeat_dated_at_the_last_pass(built_once, tmp_path, VALIDATED)
 
     with duckdb.connect(str(work_dir / "warehouse.duckdb")) as connection:
         connection.execute(f"delete from {PASSES} where test_key like ?", [f"{VALIDATED.tested}:%"])
@@ -225,11 +234,7 @@ def test_a_view_deployed_with_another_definition_is_tested_whole(
     before `dbt run` deploys it passes on the old view. Once the view's
     definition changes, no pass covers it, and the test reads every row."""
     fct = GRAIN_TESTS[2]
-    work_dir = _copy_of(built_once, tmp_path)
-    first_pass, _ = _pass_of(work_dir, fct)
-    _plant_copy(work_dir, fct, first_pass)
-    assert _repeated_keys(work_dir, fct) == 1
-    assert _run_test(built_once, work_dir, fct)["status"] == "pass"
+    work_dir = _repeat_dated_at_the_last_pass(built_once, tmp_path, fct)
 
     with duckdb.connect(str(work_dir / "warehouse.duckdb")) as connection:
         (definition,) = connection.execute(
