@@ -103,7 +103,7 @@
     ) -%}
     {%- set row_counts = [] -%}
     {%- for node in marts -%}
-        {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set relation = agent_segments.model_node_relation(node) -%}
         {%- set mart_file = "'" ~ dbt.escape_single_quotes(snapshot_folder ~ '/' ~ node.alias ~ '.parquet') ~ "'" -%}
         {%- do statements.append(
             "copy (select * from " ~ relation ~ ") to " ~ mart_file

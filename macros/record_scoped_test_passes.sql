@@ -26,18 +26,15 @@
         and result.node.test_metadata is defined and result.node.test_metadata is not none
         and result.node.test_metadata.kwargs.get('built_at_column') %}
         {% set tested = graph.nodes[result.node.attached_node] %}
-        {% set tested_relation = api.Relation.create(
-            database=tested.database, schema=tested.schema, identifier=tested.alias
-        ) %}
+        {% set tested_relation = agent_segments.model_node_relation(tested) %}
         {#- rows_built_in, when given, is the test's other model. -#}
         {% set others = result.node.depends_on.nodes | reject('equalto', tested.unique_id) | list %}
-        {% set rows_node = graph.nodes[others[0]] if others else tested %}
         {% set test_key = agent_segments.scoped_test_key(
             tested_relation,
             result.node.test_metadata.name,
             result.node.test_metadata.kwargs['columns'],
             result.node.test_metadata.kwargs['built_at_column'],
-            api.Relation.create(database=rows_node.database, schema=rows_node.schema, identifier=rows_node.alias)
+            agent_segments.model_node_relation(graph.nodes[others[0]] if others else tested)
         ) %}
         {% do passed.append({
             'test_key': test_key,

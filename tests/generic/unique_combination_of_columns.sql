@@ -19,8 +19,9 @@
         'unique_combination_of_columns: built_at_column cannot be used with a where config (' ~ model ~ ')'
     ) }}
 {% endif %}
+{% set rows_built_in = rows_built_in or model %}
 {% set rows_built_since_last_pass = agent_segments.rows_built_since_last_pass(
-    model, 'unique_combination_of_columns', columns, built_at_column, rows_built_in or model
+    model, 'unique_combination_of_columns', columns, built_at_column, rows_built_in
 ) if built_at_column else none %}
 
 select
@@ -32,7 +33,7 @@ from {{ model }} as tested
 -- `is not distinct from`: a key with a null part (a day-end row's
 -- task_sequence) is a key like any other, as in the group by below.
 where exists (
-    select 1 from {{ rows_built_in or model }} as built
+    select 1 from {{ rows_built_in }} as built
     where
         {{ rows_built_since_last_pass }}
         {% for column in columns %}
